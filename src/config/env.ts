@@ -1,0 +1,273 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  SettingReader,
+  formatProblem,
+  hostName,
+  httpUrl,
+  intIn,
+  keyValueList,
+  listOf,
+  nonEmptyString,
+  numberIn,
+  oneOf,
+  parseBool,
+  stringList,
+  urlPath,
+} from './parse.js';
+import type {
+  ConfigProblem,
+  HealthspanOptions,
+  LogLevel,
+  MetricsExporterName,
+  OtlpSignalConfig,
+  SdkConfig,
+} from './types.js';
+
+/** Every instrumentation healthspan knows, by the short name used in OTEL_NODE_*_INSTRUMENTATIONS. */
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'express', 'fastify', 'koa', 'runtime-node'] as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
+const TRACES_EXPORTERS = ['otlp', 'console', 'none'] as const;
+const METRICS_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
+const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+const DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance'] as const;
+const PROPAGATORS = ['tracecontext', 'baggage', 'none'] as const;
+/** Credentials are never recorded, even when listed. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
+
+export interface ResolvedConfig {
+  config: SdkConfig;
+  problems: ConfigProblem[];
+}
+
+export interface ResolveContext {
+  /** Folder whose package.json name is the default service name. @default process.cwd() */
+  cwd?: string;
+}
+
+/** The configuration the environment alone describes. */
+export function readConfigFromEnv(env: Record<string, string | undefined>, ctx: ResolveContext = {}): ResolvedConfig {
+  return resolveConfig({}, env, ctx);
+}
+
+/**
+ * Merges defaults, env and `start()` options (options win) into one validated
+ * {@link SdkConfig}. Bad values never throw here: each becomes a {@link ConfigProblem}
+ * and the default is used; `strict` decides later whether that is fatal.
+ */
+export function resolveConfig(
+  options: HealthspanOptions,
+  env: Record<string, string | undefined>,
+  ctx: ResolveContext = {},
+): ResolvedConfig {
+  const r = new SettingReader(env);
+  const o = options ?? {};
+  const opt = (path: string, value: unknown) => ({ path, value });
+
+  const disabled = r.pick(opt('disabled', o.disabled), ['OTEL_SDK_DISABLED'], parseBool, 'true or false', false);
+  const strict = r.pick(opt('strict', o.strict), ['HEALTHSPAN_STRICT'], parseBool, 'true or false', false);
+  const logLevel = r.pick(opt('logLevel', o.logLevel), ['OTEL_LOG_LEVEL'], oneOf(LOG_LEVELS), LOG_LEVELS.join('|'), 'info');
+
+  const resourceAttributes = {
+    ...r.pick(undefined, ['OTEL_RESOURCE_ATTRIBUTES'], keyValueList, 'key=value pairs separated by commas', {}),
+    ...(r.pick(opt('resourceAttributes', o.resourceAttributes), [], keyValueList, 'an object of strings', {}) ?? {}),
+  };
+  const serviceName = r.pick(
+    opt('serviceName', o.serviceName),
+    ['OTEL_SERVICE_NAME'],
+    nonEmptyString,
+    'a non-empty name',
+    resourceAttributes['service.name'] ?? packageName(ctx.cwd ?? process.cwd()) ?? 'unknown_service:node',
+  );
+
+  const resourceDetectors = r.pick(
+    opt('resourceDetectors', o.resourceDetectors),
+    ['OTEL_NODE_RESOURCE_DETECTORS'],
+    (v) => {
+      const list = stringList(v)?.map((s) => s.toLowerCase());
+      if (!list) return undefined;
+      if (list.includes('none')) return [];
+      if (list.includes('all')) return [...DETECTORS];
+      return listOf(DETECTORS)(list);
+    },
+    `a comma list of ${DETECTORS.join(', ')}, all or none (cloud detectors are not available)`,
+    [...DETECTORS],
+  );
+  const propagators = r.pick(
+    opt('propagators', o.propagators),
+    ['OTEL_PROPAGATORS'],
+    listOf(PROPAGATORS),
+    `a comma list of ${PROPAGATORS.join(', ')}`,
+    ['tracecontext', 'baggage'],
+  );
+
+  const traceProtocol = r.pick(
+    opt('traces.otlp.protocol', o.traces?.otlp?.protocol),
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    oneOf(PROTOCOLS),
+    PROTOCOLS.join('|'),
+    'http/protobuf',
+  );
+  const metricProtocol = r.pick(
+    opt('metrics.otlp.protocol', o.metrics?.otlp?.protocol),
+    ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    oneOf(PROTOCOLS),
+    PROTOCOLS.join('|'),
+    'http/protobuf',
+  );
+
+  const sampler = r.pick(opt('traces.sampler', o.traces?.sampler), ['OTEL_TRACES_SAMPLER'], oneOf(SAMPLERS), SAMPLERS.join('|'), 'parentbased_always_on');
+  const samplerArg = r.pick(opt('traces.samplerArg', o.traces?.samplerArg), ['OTEL_TRACES_SAMPLER_ARG'], numberIn(0, 1), 'a number from 0 to 1', 1);
+
+  const maxQueueSize = r.pick(opt('traces.batch.maxQueueSize', o.traces?.batch?.maxQueueSize), ['OTEL_BSP_MAX_QUEUE_SIZE'], intIn(1, 1_000_000), 'an integer from 1 to 1000000', 2048);
+  let maxExportBatchSize = r.pick(opt('traces.batch.maxExportBatchSize', o.traces?.batch?.maxExportBatchSize), ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'], intIn(1, 1_000_000), 'an integer from 1 to 1000000', 512);
+  if (maxExportBatchSize > maxQueueSize) {
+    r.problem('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', maxExportBatchSize, `at most OTEL_BSP_MAX_QUEUE_SIZE (${maxQueueSize})`, maxQueueSize);
+    maxExportBatchSize = maxQueueSize;
+  }
+
+  const metricsExporters = r.pick(
+    opt('metrics.exporters', o.metrics?.exporters),
+    ['OTEL_METRICS_EXPORTER'],
+    listOf(METRICS_EXPORTERS),
+    `a comma list of ${METRICS_EXPORTERS.join(', ')}`,
+    ['prometheus'] as MetricsExporterName[],
+  );
+
+  const config: SdkConfig = {
+    disabled,
+    serviceName,
+    resourceAttributes,
+    resourceDetectors,
+    propagators: propagators.includes('none') ? [] : (propagators as SdkConfig['propagators']),
+    traces: {
+      exporter: r.pick(opt('traces.exporter', o.traces?.exporter), ['OTEL_TRACES_EXPORTER'], oneOf(TRACES_EXPORTERS), TRACES_EXPORTERS.join('|'), 'otlp'),
+      otlp: otlpSignal(r, 'traces', traceProtocol, o.traces?.otlp),
+      sampler,
+      samplerArg,
+      batch: {
+        scheduledDelayMillis: r.pick(opt('traces.batch.scheduledDelayMillis', o.traces?.batch?.scheduledDelayMillis), ['OTEL_BSP_SCHEDULE_DELAY'], intIn(0, 3_600_000), 'milliseconds from 0 to 3600000', 5000),
+        exportTimeoutMillis: r.pick(opt('traces.batch.exportTimeoutMillis', o.traces?.batch?.exportTimeoutMillis), ['OTEL_BSP_EXPORT_TIMEOUT'], intIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 30000),
+        maxQueueSize,
+        maxExportBatchSize,
+      },
+    },
+    metrics: {
+      exporters: metricsExporters.includes('none') ? [] : metricsExporters,
+      otlp: otlpSignal(r, 'metrics', metricProtocol, o.metrics?.otlp),
+      exportIntervalMillis: r.pick(opt('metrics.exportIntervalMillis', o.metrics?.exportIntervalMillis), ['OTEL_METRIC_EXPORT_INTERVAL'], intIn(100, 86_400_000), 'milliseconds from 100 to 86400000', 60000),
+      exportTimeoutMillis: r.pick(opt('metrics.exportTimeoutMillis', o.metrics?.exportTimeoutMillis), ['OTEL_METRIC_EXPORT_TIMEOUT'], intIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 30000),
+      prometheus: {
+        host: r.pick(opt('metrics.prometheus.host', o.metrics?.prometheus?.host), ['HEALTHSPAN_PROMETHEUS_HOST'], hostName, 'a host name or IP address', '127.0.0.1'),
+        port: r.pick(opt('metrics.prometheus.port', o.metrics?.prometheus?.port), ['HEALTHSPAN_PROMETHEUS_PORT'], intIn(1, 65535), 'a port from 1 to 65535', 9464),
+        path: r.pick(opt('metrics.prometheus.path', o.metrics?.prometheus?.path), ['HEALTHSPAN_PROMETHEUS_PATH'], urlPath, 'a path starting with /', '/metrics'),
+        serve: r.pick(opt('metrics.prometheus.serve', o.metrics?.prometheus?.serve), ['HEALTHSPAN_PROMETHEUS_SERVE'], parseBool, 'true or false', true),
+      },
+    },
+    http: {
+      requestHeaders: headerList(r, 'http.requestHeaders', o.http?.requestHeaders, 'HEALTHSPAN_HTTP_REQUEST_HEADERS'),
+      responseHeaders: headerList(r, 'http.responseHeaders', o.http?.responseHeaders, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS'),
+      routeTemplateLimit: r.pick(opt('http.routeTemplateLimit', o.http?.routeTemplateLimit), ['HEALTHSPAN_HTTP_ROUTE_LIMIT'], intIn(1, 10_000), 'an integer from 1 to 10000', 200),
+      redactQueryParams: r.pick(opt('http.redactQueryParams', o.http?.redactQueryParams), ['HEALTHSPAN_REDACT_QUERY_PARAMS'], stringList, 'a comma list of parameter names', []),
+    },
+    instrumentations: instrumentationList(r, o.instrumentations),
+    logLevel,
+    shutdownTimeoutMillis: r.pick(opt('shutdownTimeoutMillis', o.shutdownTimeoutMillis), ['HEALTHSPAN_SHUTDOWN_TIMEOUT'], intIn(0, 600_000), 'milliseconds from 0 to 600000', 5000),
+    warnIntervalMillis: r.pick(opt('warnIntervalMillis', o.warnIntervalMillis), ['HEALTHSPAN_WARN_INTERVAL'], intIn(0, 86_400_000), 'milliseconds from 0 to 86400000', 60000),
+    strict,
+  };
+  return { config, problems: r.problems };
+}
+
+function otlpSignal(
+  r: SettingReader,
+  signal: 'traces' | 'metrics',
+  protocol: OtlpSignalConfig['protocol'],
+  o: Partial<OtlpSignalConfig> | undefined,
+): OtlpSignalConfig {
+  const SIG = signal.toUpperCase();
+  const grpc = protocol === 'grpc';
+  const base = r.pick(undefined, ['OTEL_EXPORTER_OTLP_ENDPOINT'], httpUrl, 'an http(s) URL', undefined as string | undefined);
+  // The spec: a per-signal endpoint is used as is; the base one gets /v1/<signal> appended (HTTP only).
+  const fromBase = base
+    ? grpc
+      ? base
+      : `${base.replace(/\/+$/, '')}/v1/${signal}`
+    : grpc
+      ? 'http://localhost:4317'
+      : `http://localhost:4318/v1/${signal}`;
+  return {
+    endpoint: r.pick({ path: `${signal}.otlp.endpoint`, value: o?.endpoint }, [`OTEL_EXPORTER_OTLP_${SIG}_ENDPOINT`], httpUrl, 'an http(s) URL', fromBase),
+    protocol,
+    headers: {
+      ...r.pick(undefined, ['OTEL_EXPORTER_OTLP_HEADERS'], keyValueList, 'key=value pairs separated by commas', {}),
+      ...r.pick(undefined, [`OTEL_EXPORTER_OTLP_${SIG}_HEADERS`], keyValueList, 'key=value pairs separated by commas', {}),
+      ...r.pick({ path: `${signal}.otlp.headers`, value: o?.headers }, [], keyValueList, 'an object of strings', {}),
+    },
+    timeoutMillis: r.pick({ path: `${signal}.otlp.timeoutMillis`, value: o?.timeoutMillis }, [`OTEL_EXPORTER_OTLP_${SIG}_TIMEOUT`, 'OTEL_EXPORTER_OTLP_TIMEOUT'], intIn(1, 600_000), 'milliseconds from 1 to 600000', 10000),
+    compression: r.pick({ path: `${signal}.otlp.compression`, value: o?.compression }, [`OTEL_EXPORTER_OTLP_${SIG}_COMPRESSION`, 'OTEL_EXPORTER_OTLP_COMPRESSION'], oneOf(['gzip', 'none'] as const), 'gzip|none', 'none'),
+  };
+}
+
+function headerList(r: SettingReader, path: string, value: string[] | undefined, envName: string): string[] {
+  const list = r.pick({ path, value }, [envName], stringList, 'a comma list of header names', [] as string[]);
+  const source = value !== undefined ? `options.${path}` : envName;
+  const kept: string[] = [];
+  for (const h of list.map((s) => s.toLowerCase())) {
+    if (SECRET_HEADERS.has(h)) r.problem(source, h, 'a header that is not a credential (never captured)', 'it is left out');
+    else if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) r.problem(source, h, 'a valid header name', 'it is left out');
+    else kept.push(h);
+  }
+  return kept;
+}
+
+function instrumentationList(r: SettingReader, option: string[] | undefined): string[] {
+  const all = [...INSTRUMENTATION_NAMES] as string[];
+  const known = (names: string[], source: string): string[] =>
+    names.filter((n) => {
+      if (all.includes(n)) return true;
+      r.problem(source, n, `one of ${all.join(', ')}`, 'it is ignored');
+      return false;
+    });
+  if (option !== undefined) {
+    if (!Array.isArray(option)) {
+      r.problem('options.instrumentations', option, 'an array of instrumentation names', all.join(','));
+      return all;
+    }
+    return known(option.map((s) => String(s).trim().toLowerCase()), 'options.instrumentations');
+  }
+  const norm = (s: string) => s.toLowerCase().replace(/^@opentelemetry\/instrumentation-/, '');
+  const enabledRaw = r.raw('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabledRaw = r.raw('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+  let enabled = enabledRaw ? known((stringList(enabledRaw) ?? []).map(norm), 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') : all;
+  if (disabledRaw) {
+    const disabled = known((stringList(disabledRaw) ?? []).map(norm), 'OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+    enabled = enabled.filter((n) => !disabled.includes(n));
+  }
+  return enabled;
+}
+
+function packageName(cwd: string): string | undefined {
+  try {
+    const name = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')).name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`healthspan: invalid configuration (HEALTHSPAN_STRICT=true):\n  ${problems.map(formatProblem).join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,166 @@
+import type { ConfigProblem } from './types.js';
+
+/**
+ * Reads one setting from either a `start()` option or an env var, validates it with the
+ * same rule in both cases, and records a problem (naming the source, the bad value and
+ * the value used instead) rather than throwing.
+ */
+export class SettingReader {
+  readonly problems: ConfigProblem[] = [];
+
+  constructor(private readonly env: Record<string, string | undefined>) {}
+
+  /** The trimmed env value, or undefined when unset or blank. */
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    return t === '' ? undefined : t;
+  }
+
+  problem(source: string, value: unknown, expected: string, used: unknown): void {
+    this.problems.push({ source, value: show(value), expected, used: show(used) });
+  }
+
+  /**
+   * Picks the option when given, else the first env var that is set; `parse` returns
+   * undefined for a bad value, which is reported and replaced by `fallback`.
+   */
+  pick<T>(
+    option: { path: string; value: unknown } | undefined,
+    envNames: string[],
+    parse: (v: unknown) => T | undefined,
+    expected: string,
+    fallback: T,
+  ): T {
+    if (option && option.value !== undefined) {
+      const parsed = parse(option.value);
+      if (parsed !== undefined) return parsed;
+      this.problem(`options.${option.path}`, option.value, expected, fallback);
+    }
+    for (const name of envNames) {
+      const v = this.raw(name);
+      if (v === undefined) continue;
+      const parsed = parse(v);
+      if (parsed !== undefined) return parsed;
+      this.problem(name, v, expected, fallback);
+      return fallback;
+    }
+    return fallback;
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.source}=${JSON.stringify(p.value)} is invalid (expected ${p.expected}); using ${p.used}`;
+}
+
+// Parsers: each accepts either the env string or a typed option value.
+
+export const parseBool = (v: unknown): boolean | undefined => {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === 'true' || s === '1' || s === 'yes' || s === 'on') return true;
+  if (s === 'false' || s === '0' || s === 'no' || s === 'off') return false;
+  return undefined;
+};
+
+export const intIn =
+  (min: number, max: number) =>
+  (v: unknown): number | undefined => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+    return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  };
+
+export const numberIn =
+  (min: number, max: number) =>
+  (v: unknown): number | undefined => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    return Number.isFinite(n) && n >= min && n <= max ? n : undefined;
+  };
+
+export const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: unknown): T | undefined => {
+    if (typeof v !== 'string') return undefined;
+    const s = v.trim().toLowerCase();
+    return (values as readonly string[]).includes(s) ? (s as T) : undefined;
+  };
+
+/** A comma list (env) or string array (option) whose every entry is in `values`. */
+export const listOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: unknown): T[] | undefined => {
+    const items = toList(v);
+    if (!items) return undefined;
+    const lower = items.map((s) => s.toLowerCase());
+    return lower.every((s) => (values as readonly string[]).includes(s)) ? [...new Set(lower as T[])] : undefined;
+  };
+
+export const stringList = (v: unknown): string[] | undefined => toList(v);
+
+function toList(v: unknown): string[] | undefined {
+  if (Array.isArray(v)) return v.every((s) => typeof s === 'string') ? v.map((s) => s.trim()).filter(Boolean) : undefined;
+  if (typeof v !== 'string') return undefined;
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const nonEmptyString = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+
+export const httpUrl = (v: unknown): string | undefined => {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const u = new URL(v.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const hostName = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^[A-Za-z0-9.:\-[\]]+$/.test(v.trim()) ? v.trim() : undefined;
+
+export const urlPath = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^\/[\w\-./]*$/.test(v.trim()) ? v.trim() : undefined;
+
+/**
+ * W3C-baggage-style `key=value,key2=value2` (OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_RESOURCE_ATTRIBUTES); values are percent-decoded. Any malformed entry rejects the
+ * whole value, so a typo is reported instead of half-applied.
+ */
+export const keyValueList = (v: unknown): Record<string, string> | undefined => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.every(([, val]) => typeof val === 'string') ? Object.fromEntries(entries as [string, string][]) : undefined;
+  }
+  if (typeof v !== 'string') return undefined;
+  const out: Record<string, string> = {};
+  for (const part of v.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) return undefined;
+    const key = part.slice(0, eq).trim();
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+    if (key === '') return undefined;
+    out[key] = value;
+  }
+  return out;
+};

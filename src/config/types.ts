@@ -1,0 +1,151 @@
+/**
+ * The one typed configuration of healthspan. `readConfigFromEnv()` and
+ * `start(options)` both produce an {@link SdkConfig}; nothing else reads `process.env`.
+ */
+
+export type TracesExporterName = 'otlp' | 'console' | 'none';
+export type MetricsExporterName = 'prometheus' | 'otlp' | 'console' | 'none';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+export type OtlpCompression = 'gzip' | 'none';
+export type SamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+/** Local resource detectors only: none of them makes a network call. */
+export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance';
+export type PropagatorName = 'tracecontext' | 'baggage' | 'none';
+
+export interface OtlpSignalConfig {
+  /**
+   * Full URL the exporter sends to (`…/v1/traces` for HTTP, `http://host:4317` for gRPC).
+   * @default 'http://localhost:4318/v1/<signal>' (HTTP) or 'http://localhost:4317' (gRPC)
+   */
+  endpoint: string;
+  /** @default 'http/protobuf' */
+  protocol: OtlpProtocol;
+  /** Sent with every export (e.g. an API key). Values are never logged. @default {} */
+  headers: Record<string, string>;
+  /** Per-export timeout. @default 10000 */
+  timeoutMillis: number;
+  /** @default 'none' */
+  compression: OtlpCompression;
+}
+
+export interface BatchConfig {
+  /** Delay between two exports. @default 5000 */
+  scheduledDelayMillis: number;
+  /** An export that takes longer is abandoned and its spans counted as dropped. @default 30000 */
+  exportTimeoutMillis: number;
+  /** Spans waiting for export; past this bound new spans are dropped and counted. @default 2048 */
+  maxQueueSize: number;
+  /** @default 512 */
+  maxExportBatchSize: number;
+}
+
+export interface TracesConfig {
+  /** @default 'otlp' */
+  exporter: TracesExporterName;
+  otlp: OtlpSignalConfig;
+  /** @default 'parentbased_always_on' */
+  sampler: SamplerName;
+  /** Ratio for the `*traceidratio` samplers, 0..1. @default 1 */
+  samplerArg: number;
+  batch: BatchConfig;
+}
+
+export interface PrometheusConfig {
+  /** Interface the scrape endpoint binds to. Loopback unless you say otherwise. @default '127.0.0.1' */
+  host: string;
+  /** @default 9464 */
+  port: number;
+  /** @default '/metrics' */
+  path: string;
+  /**
+   * Open a listener of our own. Set to false to mount `createPrometheusHandler()` on the
+   * app's server instead. @default true
+   */
+  serve: boolean;
+}
+
+export interface MetricsConfig {
+  /** Several at once are allowed. @default ['prometheus'] */
+  exporters: MetricsExporterName[];
+  otlp: OtlpSignalConfig;
+  /** Interval of the periodic (OTLP, console) readers. @default 60000 */
+  exportIntervalMillis: number;
+  /** @default 30000 */
+  exportTimeoutMillis: number;
+  prometheus: PrometheusConfig;
+}
+
+export interface HttpConfig {
+  /** Incoming/outgoing request headers recorded as span attributes (allow-list, lower case). @default [] */
+  requestHeaders: string[];
+  /** Response headers recorded as span attributes (allow-list, lower case). @default [] */
+  responseHeaders: string[];
+  /**
+   * Distinct route templates derived from raw paths on servers without a router; later
+   * ones are reported as `_other`. @default 200
+   */
+  routeTemplateLimit: number;
+  /**
+   * Query parameters whose values are replaced by `REDACTED` in exported URLs, in addition
+   * to every name containing token, key, secret, password, passwd, pwd, auth, signature,
+   * sig, credential, session or code. @default []
+   */
+  redactQueryParams: string[];
+}
+
+export interface SdkConfig {
+  /** Turns the whole SDK into a no-op. @default false */
+  disabled: boolean;
+  /** `service.name`. @default the app's package.json name, else 'unknown_service:node' */
+  serviceName: string;
+  /** Extra resource attributes. @default {} */
+  resourceAttributes: Record<string, string>;
+  /** @default ['env', 'host', 'os', 'process', 'serviceinstance'] */
+  resourceDetectors: ResourceDetectorName[];
+  /** @default ['tracecontext', 'baggage'] */
+  propagators: PropagatorName[];
+  traces: TracesConfig;
+  metrics: MetricsConfig;
+  http: HttpConfig;
+  /**
+   * Instrumentations to enable, by short name (`http`, `undici`, `pg`, `express`, `fastify`,
+   * `koa`, `runtime-node`). @default all of them
+   */
+  instrumentations: string[];
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** Longest time spent flushing on SIGTERM/SIGINT/shutdown(). @default 5000 */
+  shutdownTimeoutMillis: number;
+  /** Minimum time between two repeats of the same warning. @default 60000 */
+  warnIntervalMillis: number;
+  /** Turn configuration problems into a startup error. @default false */
+  strict: boolean;
+}
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (infer U)[]
+    ? U[]
+    : T[K] extends Record<string, string>
+      ? T[K]
+      : T[K] extends object
+        ? DeepPartial<T[K]>
+        : T[K];
+};
+
+/** What `start(options)` accepts: any part of {@link SdkConfig}; the rest comes from env. */
+export type HealthspanOptions = DeepPartial<SdkConfig>;
+
+export interface ConfigProblem {
+  /** The env var (`OTEL_BSP_MAX_QUEUE_SIZE`) or option path (`options.traces.sampler`). */
+  source: string;
+  value: string;
+  expected: string;
+  used: string;
+}

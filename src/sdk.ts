@@ -1,0 +1,330 @@
+import type { IncomingMessage } from 'node:http';
+import { context, diag, metrics, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import {
+  defaultResource,
+  detectResources,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  type Resource,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
+import {
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { ConfigError, resolveConfig } from './config/env.js';
+import { formatProblem } from './config/parse.js';
+import type { HealthspanOptions, SdkConfig } from './config/types.js';
+import { DropCounter } from './exporters/dropped.js';
+import { CountingMetricExporter, createOtlpMetricExporter, createOtlpTraceExporter } from './exporters/otlp.js';
+import { createPrometheusReader, handlerFor, prometheusUrl, type RequestHandler } from './exporters/prometheus.js';
+import { ExportSpanProcessor } from './exporters/span-processor.js';
+import { createQueryRedactor } from './http/redact.js';
+import { RouteTemplater } from './http/route.js';
+import { INSTRUMENTATIONS, moduleNames } from './instrumentations.js';
+import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
+import { RedactProcessor } from './processors/redact-processor.js';
+import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
+import { installExitHandlers } from './shutdown.js';
+import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
+
+export interface Healthspan {
+  /** The effective configuration. */
+  readonly config: SdkConfig;
+  /** False when OTEL_SDK_DISABLED (or `disabled: true`) made this a no-op. */
+  readonly enabled: boolean;
+  /** Spans and data points that never left the process, by signal and reason. */
+  readonly dropped: DropCounter;
+  /** Enabled instrumentations, by short name. */
+  readonly instrumentations: ReadonlyMap<string, Instrumentation>;
+  /** Exports what is buffered, within `shutdownTimeoutMillis`; never rejects. */
+  forceFlush(): Promise<void>;
+  /** Flushes and stops everything, within `shutdownTimeoutMillis`; never rejects; safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+export interface StartContext {
+  /** How we were loaded, for the startup report. */
+  via?: 'import' | 'require' | 'code';
+  env?: Record<string, string | undefined>;
+}
+
+let running: RunningSdk | undefined;
+
+/**
+ * Starts telemetry: traces, metrics, instrumentations. Options override env settings.
+ * A second call warns and returns the running instance unchanged.
+ * @throws ConfigError only when `strict` (HEALTHSPAN_STRICT=true) and the configuration has problems.
+ */
+export function start(options: HealthspanOptions = {}, ctx: StartContext = {}): Healthspan {
+  if (running) {
+    logger.warnOnce('start() was called again; returning the running instance (its configuration is unchanged)');
+    return running;
+  }
+  const { config, problems } = resolveConfig(options, ctx.env ?? process.env);
+  logger.configure(config.logLevel, config.warnIntervalMillis);
+  if (problems.length > 0 && config.strict) throw new ConfigError(problems);
+  for (const p of problems) logger.warnOnce(formatProblem(p));
+  running = new RunningSdk(config, ctx.via ?? 'code');
+  return running;
+}
+
+/** Stops the running instance, if any (see {@link Healthspan.shutdown}). */
+export async function shutdown(): Promise<void> {
+  await running?.shutdown();
+}
+
+/** The running instance, if `start()` was called. */
+export function getSdk(): Healthspan | undefined {
+  return running;
+}
+
+/**
+ * A `(req, res)` handler that serves the Prometheus exposition text, to mount on the app's
+ * own server (set HEALTHSPAN_PROMETHEUS_SERVE=false to skip our listener). Answers 503
+ * until healthspan runs with the `prometheus` metrics exporter.
+ */
+export function createPrometheusHandler(): RequestHandler {
+  return (req, res) => {
+    const handler = running?.prometheusHandler;
+    if (handler) return handler(req, res);
+    res.statusCode = 503;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end('healthspan is not running with OTEL_METRICS_EXPORTER=prometheus\n');
+  };
+}
+
+class RunningSdk implements Healthspan {
+  readonly enabled: boolean;
+  readonly dropped = new DropCounter();
+  readonly instrumentations = new Map<string, Instrumentation>();
+  prometheusHandler: RequestHandler | undefined;
+  private tracerProvider: TracerProvider | undefined;
+  private meterProvider: MeterProvider | undefined;
+  private disableInstrumentations: (() => void) | undefined;
+  private removeExitHandlers: (() => void) | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(
+    readonly config: SdkConfig,
+    via: 'import' | 'require' | 'code',
+  ) {
+    this.enabled = !config.disabled;
+    if (!this.enabled) {
+      logger.debug('OTEL_SDK_DISABLED=true: healthspan is a no-op');
+      return;
+    }
+    diag.setLogger(createDiagLogger(logger), { logLevel: DIAG_LEVEL[config.logLevel], suppressOverrideMessage: true });
+    setGlobalErrorHandler((err) => logger.error(`[otel] ${err instanceof Error ? err.message : String(err)}`, 'otel-global-error'));
+
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const propagators: TextMapPropagator[] = [];
+    if (config.propagators.includes('tracecontext')) propagators.push(new W3CTraceContextPropagator());
+    if (config.propagators.includes('baggage')) propagators.push(new W3CBaggagePropagator());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators }));
+
+    const resource = buildResource(config);
+    const ignoredPorts = new Set<number>();
+    this.meterProvider = this.buildMeterProvider(resource, ignoredPorts);
+    this.tracerProvider = this.buildTracerProvider(resource);
+    if (this.tracerProvider) trace.setGlobalTracerProvider(this.tracerProvider);
+
+    const templater = new RouteTemplater(config.http.routeTemplateLimit, (limit) =>
+      logger.warnOnce(
+        `more than ${limit} distinct route templates were derived from raw paths; further ones are reported as http.route="_other". ` +
+          'Use a router (express, fastify, koa) or raise HEALTHSPAN_HTTP_ROUTE_LIMIT',
+      ),
+    );
+    const promPath = config.metrics.prometheus.path;
+    const ignoreIncoming = (req: IncomingMessage) =>
+      ignoredPorts.size > 0 && ignoredPorts.has(req.socket?.localPort ?? -1) && (req.url ?? '').split('?')[0] === promPath;
+    for (const name of config.instrumentations) {
+      try {
+        this.instrumentations.set(name, INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming }));
+      } catch (err) {
+        logger.warnOnce(`instrumentation ${name} could not be loaded (${(err as Error).message}); it is skipped`);
+      }
+    }
+    warnPreloaded(this.instrumentations, logger);
+    this.disableInstrumentations = registerInstrumentations({
+      instrumentations: [...this.instrumentations.values()],
+      tracerProvider: this.tracerProvider ?? trace.getTracerProvider(),
+      meterProvider: this.meterProvider ?? metrics.getMeterProvider(),
+    });
+    this.registerOwnMetrics(templater);
+
+    logger.info(describeStartup(config, via, [...this.instrumentations.keys()]));
+    reportPatchedModules(this.instrumentations, logger);
+    this.removeExitHandlers = installExitHandlers(this, logger);
+  }
+
+  /** Module names to hook in the ESM loader. */
+  hookedModules(): string[] {
+    return [...this.instrumentations.values()].flatMap(moduleNames);
+  }
+
+  async forceFlush(): Promise<void> {
+    if (!this.enabled) return;
+    await withTimeout(
+      Promise.allSettled([this.tracerProvider?.forceFlush(), this.meterProvider?.forceFlush()]),
+      this.config.shutdownTimeoutMillis,
+    );
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      if (!this.enabled) {
+        running = undefined;
+        return;
+      }
+      this.removeExitHandlers?.();
+      const done = await withTimeout(
+        Promise.allSettled([this.tracerProvider?.shutdown(), this.meterProvider?.shutdown()]),
+        this.config.shutdownTimeoutMillis,
+      );
+      if (done === 'timeout') logger.warnOnce(`shutdown did not finish within ${this.config.shutdownTimeoutMillis} ms (HEALTHSPAN_SHUTDOWN_TIMEOUT); unsent telemetry is lost`);
+      this.disableInstrumentations?.();
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+      if (running === this) running = undefined;
+    })();
+    return this.shutdownPromise;
+  }
+
+  private buildTracerProvider(resource: Resource): TracerProvider | undefined {
+    const c = this.config.traces;
+    const processors: SpanProcessor[] = [new RedactProcessor(createQueryRedactor(this.config.http.redactQueryParams))];
+    if (c.exporter === 'otlp') {
+      processors.push(
+        new ExportSpanProcessor({
+          ...c.batch,
+          exporter: createOtlpTraceExporter(c.otlp),
+          dropped: this.dropped,
+          log: logger,
+          destination: c.otlp.endpoint,
+        }),
+      );
+    } else if (c.exporter === 'console') {
+      processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+    }
+    return new TracerProvider({ resource, sampler: buildSampler(c.sampler, c.samplerArg), spanProcessors: processors });
+  }
+
+  private buildMeterProvider(resource: Resource, ignoredPorts: Set<number>): MeterProvider | undefined {
+    const c = this.config.metrics;
+    const readers: IMetricReader[] = [];
+    for (const name of c.exporters) {
+      if (name === 'prometheus') {
+        const reader = createPrometheusReader(c.prometheus, logger);
+        this.prometheusHandler = handlerFor(reader);
+        if (c.prometheus.serve) ignoredPorts.add(c.prometheus.port);
+        readers.push(reader);
+      } else if (name === 'otlp' || name === 'console') {
+        const exporter =
+          name === 'otlp'
+            ? new CountingMetricExporter(createOtlpMetricExporter(c.otlp), this.dropped, logger, c.otlp.endpoint)
+            : new ConsoleMetricExporter();
+        readers.push(
+          new PeriodicExportingMetricReader({
+            exporter,
+            exportIntervalMillis: c.exportIntervalMillis,
+            exportTimeoutMillis: Math.min(c.exportTimeoutMillis, c.exportIntervalMillis),
+          }),
+        );
+      }
+    }
+    if (readers.length === 0) return undefined;
+    const provider = new MeterProvider({ resource, readers });
+    metrics.setGlobalMeterProvider(provider);
+    return provider;
+  }
+
+  private registerOwnMetrics(templater: RouteTemplater): void {
+    if (!this.meterProvider) return;
+    const meter = this.meterProvider.getMeter(SCOPE_NAME, VERSION);
+    meter
+      .createObservableCounter(METRIC_EXPORTER_DROPPED, {
+        unit: '{item}',
+        description: 'Spans and metric data points that were dropped before reaching the exporter, by signal and reason.',
+      })
+      .addCallback((result) => {
+        for (const e of this.dropped.entries()) result.observe(e.value, { signal: e.signal, reason: e.reason });
+      });
+    meter
+      .createObservableCounter(METRIC_HTTP_ROUTES_FOLDED, {
+        unit: '{request}',
+        description: 'Requests whose derived route template was reported as _other because the template limit was reached.',
+      })
+      .addCallback((result) => result.observe(templater.folded));
+  }
+}
+
+function buildResource(config: SdkConfig): Resource {
+  const detectors: ResourceDetector[] = [];
+  for (const name of config.resourceDetectors) {
+    if (name === 'host') detectors.push(hostDetector);
+    else if (name === 'os') detectors.push(osDetector);
+    else if (name === 'process') detectors.push(processDetector);
+    else if (name === 'serviceinstance') detectors.push(serviceInstanceIdDetector);
+    // 'env': OTEL_RESOURCE_ATTRIBUTES is already parsed into config.resourceAttributes.
+  }
+  return defaultResource()
+    .merge(detectors.length > 0 ? detectResources({ detectors }) : null)
+    .merge(
+      resourceFromAttributes({
+        ...config.resourceAttributes,
+        'service.name': config.serviceName,
+        'telemetry.distro.name': 'healthspan',
+        'telemetry.distro.version': VERSION,
+      }),
+    );
+}
+
+function buildSampler(name: SdkConfig['traces']['sampler'], ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+    timer.unref();
+  });
+  return Promise.race([p.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
+export { prometheusUrl };
