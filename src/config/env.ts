@@ -129,9 +129,11 @@ export function resolveConfig(
   const samplerArg = r.pick(opt('traces.samplerArg', o.traces?.samplerArg), ['OTEL_TRACES_SAMPLER_ARG'], numberIn(0, 1), 'a number from 0 to 1', 1);
 
   const maxQueueSize = r.pick(opt('traces.batch.maxQueueSize', o.traces?.batch?.maxQueueSize), ['OTEL_BSP_MAX_QUEUE_SIZE'], intIn(1, 1_000_000), 'an integer from 1 to 1000000', 2048);
+  const batchSizeSet = o.traces?.batch?.maxExportBatchSize !== undefined || r.raw('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') !== undefined;
   let maxExportBatchSize = r.pick(opt('traces.batch.maxExportBatchSize', o.traces?.batch?.maxExportBatchSize), ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'], intIn(1, 1_000_000), 'an integer from 1 to 1000000', 512);
   if (maxExportBatchSize > maxQueueSize) {
-    r.problem('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', maxExportBatchSize, `at most OTEL_BSP_MAX_QUEUE_SIZE (${maxQueueSize})`, maxQueueSize);
+    // Only a problem when someone asked for it; the default simply follows a small queue.
+    if (batchSizeSet) r.problem('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', String(maxExportBatchSize), `at most OTEL_BSP_MAX_QUEUE_SIZE (${maxQueueSize})`, maxQueueSize);
     maxExportBatchSize = maxQueueSize;
   }
 
@@ -196,15 +198,9 @@ function otlpSignal(
 ): OtlpSignalConfig {
   const SIG = signal.toUpperCase();
   const grpc = protocol === 'grpc';
-  const base = r.pick(undefined, ['OTEL_EXPORTER_OTLP_ENDPOINT'], httpUrl, 'an http(s) URL', undefined as string | undefined);
+  const base = r.pick(undefined, ['OTEL_EXPORTER_OTLP_ENDPOINT'], httpUrl, 'an http(s) URL', grpc ? 'http://localhost:4317' : 'http://localhost:4318');
   // The spec: a per-signal endpoint is used as is; the base one gets /v1/<signal> appended (HTTP only).
-  const fromBase = base
-    ? grpc
-      ? base
-      : `${base.replace(/\/+$/, '')}/v1/${signal}`
-    : grpc
-      ? 'http://localhost:4317'
-      : `http://localhost:4318/v1/${signal}`;
+  const fromBase = grpc ? base : `${base.replace(/\/+$/, '')}/v1/${signal}`;
   return {
     endpoint: r.pick({ path: `${signal}.otlp.endpoint`, value: o?.endpoint }, [`OTEL_EXPORTER_OTLP_${SIG}_ENDPOINT`], httpUrl, 'an http(s) URL', fromBase),
     protocol,

@@ -19,7 +19,9 @@ export class SettingReader {
   }
 
   problem(source: string, value: unknown, expected: string, used: unknown): void {
-    this.problems.push({ source, value: show(value), expected, used: show(used) });
+    // Shared variables (OTEL_EXPORTER_OTLP_*) are read once per signal: report them once.
+    if (this.problems.some((p) => p.source === source && p.value === quote(value))) return;
+    this.problems.push({ source, value: quote(value), expected, used: show(used) });
   }
 
   /**
@@ -50,6 +52,10 @@ export class SettingReader {
   }
 }
 
+function quote(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : show(v);
+}
+
 function show(v: unknown): string {
   if (typeof v === 'string') return v;
   try {
@@ -60,7 +66,7 @@ function show(v: unknown): string {
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.source}=${JSON.stringify(p.value)} is invalid (expected ${p.expected}); using ${p.used}`;
+  return `${p.source}=${p.value} is invalid (expected ${p.expected}); using ${p.used}`;
 }
 
 // Parsers: each accepts either the env string or a typed option value.

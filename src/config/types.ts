@@ -145,6 +145,7 @@ export type HealthspanOptions = DeepPartial<SdkConfig>;
 export interface ConfigProblem {
   /** The env var (`OTEL_BSP_MAX_QUEUE_SIZE`) or option path (`options.traces.sampler`). */
   source: string;
+  /** The bad value as written (strings quoted). */
   value: string;
   expected: string;
   used: string;

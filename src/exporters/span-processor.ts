@@ -53,10 +53,14 @@ export class ExportSpanProcessor implements SpanProcessor {
 
   /** Exports everything queued now (in batches), resolving when done; never rejects. */
   async forceFlush(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    // Bound the loop by what is queued now: spans arriving meanwhile wait for the next flush.
-    let batches = Math.ceil(this.queue.length / this.o.maxExportBatchSize);
-    while (batches-- > 0 && this.queue.length > 0) await this.exportBatch();
+    // Each round either waits for the export in flight or starts one, and each export takes
+    // a batch off the queue: this many rounds cover every span queued at the time of the call.
+    let rounds = Math.ceil(this.queue.length / this.o.maxExportBatchSize) + 1;
+    while (rounds-- > 0) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.queue.length > 0) await this.exportBatch();
+      else break;
+    }
   }
 
   shutdown(): Promise<void> {

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readConfigFromEnv, resolveConfig } from '../../src/config/env.js';
+import { formatProblem } from '../../src/config/parse.js';
+import type { SdkConfig } from '../../src/config/types.js';
+
+const ctx = { cwd: '/nonexistent' };
+const read = (env: Record<string, string>) => readConfigFromEnv(env, ctx);
+
+describe('defaults', () => {
+  it('uses loopback Prometheus, OTLP http/protobuf on localhost and every instrumentation', () => {
+    const { config, problems } = read({});
+    expect(problems).toEqual([]);
+    expect(config.serviceName).toBe('unknown_service:node');
+    expect(config.traces.exporter).toBe('otlp');
+    expect(config.traces.otlp).toEqual({
+      endpoint: 'http://localhost:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      timeoutMillis: 10000,
+      compression: 'none',
+    });
+    expect(config.metrics.exporters).toEqual(['prometheus']);
+    expect(config.metrics.prometheus).toEqual({ host: '127.0.0.1', port: 9464, path: '/metrics', serve: true });
+    expect(config.traces.batch).toEqual({ scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
+    expect(config.instrumentations).toEqual(['http', 'undici', 'pg', 'express', 'fastify', 'koa', 'runtime-node']);
+    expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    expect(config.http.requestHeaders).toEqual([]);
+    expect(config.strict).toBe(false);
+  });
+});
+
+// Each row: the env, the path of the value to check, the expected value.
+const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
+  [{ OTEL_SDK_DISABLED: 'true' }, (c) => c.disabled, true],
+  [{ OTEL_SERVICE_NAME: 'checkout' }, (c) => c.serviceName, 'checkout'],
+  [{ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a%20b' }, (c) => c.resourceAttributes, { 'deployment.environment.name': 'prod', team: 'a b' }],
+  [{ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }, (c) => c.serviceName, 'from-attrs'],
+  [{ OTEL_TRACES_EXPORTER: 'console' }, (c) => c.traces.exporter, 'console'],
+  [{ OTEL_TRACES_EXPORTER: 'none' }, (c) => c.traces.exporter, 'none'],
+  [{ OTEL_METRICS_EXPORTER: 'prometheus,otlp' }, (c) => c.metrics.exporters, ['prometheus', 'otlp']],
+  [{ OTEL_METRICS_EXPORTER: 'none' }, (c) => c.metrics.exporters, []],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, (c) => c.traces.otlp.endpoint, 'http://collector:4318/v1/traces'],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, (c) => c.metrics.otlp.endpoint, 'http://collector:4318/v1/metrics'],
+  [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/custom' }, (c) => c.traces.otlp.endpoint, 'https://x.example/custom'],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.traces.otlp.endpoint], ['grpc', 'http://localhost:4317']],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, (c) => c.traces.otlp.endpoint, 'http://c:4317/'],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.metrics.otlp.protocol], ['http/json', 'grpc']],
+  [{ OTEL_EXPORTER_OTLP_HEADERS: 'api-key=abc,x-team=core' }, (c) => c.traces.otlp.headers, { 'api-key': 'abc', 'x-team': 'core' }],
+  [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=2' }, (c) => [c.traces.otlp.headers, c.metrics.otlp.headers], [{ a: '1' }, { a: '2' }]],
+  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }, (c) => c.metrics.otlp.timeoutMillis, 2500],
+  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '700' }, (c) => c.traces.otlp.timeoutMillis, 700],
+  [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, (c) => c.traces.otlp.compression, 'gzip'],
+  [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, (c) => [c.traces.sampler, c.traces.samplerArg], ['traceidratio', 0.25]],
+  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,pg' }, (c) => c.instrumentations, ['http', 'pg']],
+  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '@opentelemetry/instrumentation-http' }, (c) => c.instrumentations, ['http']],
+  [{ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node' }, (c) => c.instrumentations, ['http', 'undici', 'pg', 'express']],
+  [{ OTEL_NODE_RESOURCE_DETECTORS: 'none' }, (c) => c.resourceDetectors, []],
+  [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,process' }, (c) => c.resourceDetectors, ['host', 'process']],
+  [{ OTEL_NODE_RESOURCE_DETECTORS: 'all' }, (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance']],
+  [{ OTEL_LOG_LEVEL: 'DEBUG' }, (c) => c.logLevel, 'debug'],
+  [{ OTEL_PROPAGATORS: 'tracecontext' }, (c) => c.propagators, ['tracecontext']],
+  [{ OTEL_PROPAGATORS: 'none' }, (c) => c.propagators, []],
+  [{ OTEL_BSP_SCHEDULE_DELAY: '100' }, (c) => c.traces.batch.scheduledDelayMillis, 100],
+  [{ OTEL_BSP_EXPORT_TIMEOUT: '1000' }, (c) => c.traces.batch.exportTimeoutMillis, 1000],
+  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100' }, (c) => c.traces.batch.maxQueueSize, 100],
+  [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50' }, (c) => c.traces.batch.maxExportBatchSize, 50],
+  [{ OTEL_METRIC_EXPORT_INTERVAL: '1000' }, (c) => c.metrics.exportIntervalMillis, 1000],
+  [{ OTEL_METRIC_EXPORT_TIMEOUT: '500' }, (c) => c.metrics.exportTimeoutMillis, 500],
+  [{ HEALTHSPAN_PROMETHEUS_HOST: '0.0.0.0' }, (c) => c.metrics.prometheus.host, '0.0.0.0'],
+  [{ HEALTHSPAN_PROMETHEUS_PORT: '9999' }, (c) => c.metrics.prometheus.port, 9999],
+  [{ HEALTHSPAN_PROMETHEUS_PATH: '/internal/metrics' }, (c) => c.metrics.prometheus.path, '/internal/metrics'],
+  [{ HEALTHSPAN_PROMETHEUS_SERVE: 'false' }, (c) => c.metrics.prometheus.serve, false],
+  [{ HEALTHSPAN_HTTP_REQUEST_HEADERS: 'X-Request-Id, user-agent' }, (c) => c.http.requestHeaders, ['x-request-id', 'user-agent']],
+  [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'content-type' }, (c) => c.http.responseHeaders, ['content-type']],
+  [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '50' }, (c) => c.http.routeTemplateLimit, 50],
+  [{ HEALTHSPAN_REDACT_QUERY_PARAMS: 'email,phone' }, (c) => c.http.redactQueryParams, ['email', 'phone']],
+  [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: '2000' }, (c) => c.shutdownTimeoutMillis, 2000],
+  [{ HEALTHSPAN_WARN_INTERVAL: '1000' }, (c) => c.warnIntervalMillis, 1000],
+  [{ HEALTHSPAN_STRICT: 'true' }, (c) => c.strict, true],
+];
+
+describe('valid values', () => {
+  it.each(valid.map(([env, get, want]) => [Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '), env, get, want] as const))(
+    '%s',
+    (_name, env, get, want) => {
+      const { config, problems } = read(env);
+      expect(problems).toEqual([]);
+      expect(get(config)).toEqual(want);
+    },
+  );
+});
+
+// Each row: the env, the exact problem line, and the value used instead.
+const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unknown][] = [
+  [{ OTEL_SDK_DISABLED: 'maybe' }, 'OTEL_SDK_DISABLED="maybe" is invalid (expected true or false); using false', (c) => c.disabled, false],
+  [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER="zipkin" is invalid (expected otlp|console|none); using otlp', (c) => c.traces.exporter, 'otlp'],
+  [{ OTEL_METRICS_EXPORTER: 'prometheus,statsd' }, 'OTEL_METRICS_EXPORTER="prometheus,statsd" is invalid (expected a comma list of prometheus, otlp, console, none); using ["prometheus"]', (c) => c.metrics.exporters, ['prometheus']],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid (expected an http(s) URL); using http://localhost:4318', (c) => c.traces.otlp.endpoint, 'http://localhost:4318/v1/traces'],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, 'OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.traces.otlp.protocol, 'http/protobuf'],
+  [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using {}', (c) => c.traces.otlp.headers, {}],
+  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT="-5" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.traces.otlp.timeoutMillis, 10000],
+  [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER="sometimes" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on', (c) => c.traces.sampler, 'parentbased_always_on'],
+  [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG="1.5" is invalid (expected a number from 0 to 1); using 1', (c) => c.traces.samplerArg, 1],
+  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, pg, express, fastify, koa, runtime-node); using it is ignored', (c) => c.instrumentations, ['http']],
+  [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' }, 'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, all or none (cloud detectors are not available)); using ["env","host","os","process","serviceinstance"]', (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance']],
+  [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL="loud" is invalid (expected none|error|warn|info|debug|verbose|all); using info', (c) => c.logLevel, 'info'],
+  [{ OTEL_BSP_MAX_QUEUE_SIZE: 'abc' }, 'OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.traces.batch.maxQueueSize, 2048],
+  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BSP_MAX_QUEUE_SIZE (100)); using 100', (c) => c.traces.batch.maxExportBatchSize, 100],
+  [{ OTEL_BSP_SCHEDULE_DELAY: '1.5' }, 'OTEL_BSP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 5000', (c) => c.traces.batch.scheduledDelayMillis, 5000],
+  [{ OTEL_METRIC_EXPORT_INTERVAL: '10' }, 'OTEL_METRIC_EXPORT_INTERVAL="10" is invalid (expected milliseconds from 100 to 86400000); using 60000', (c) => c.metrics.exportIntervalMillis, 60000],
+  [{ HEALTHSPAN_PROMETHEUS_PORT: '70000' }, 'HEALTHSPAN_PROMETHEUS_PORT="70000" is invalid (expected a port from 1 to 65535); using 9464', (c) => c.metrics.prometheus.port, 9464],
+  [{ HEALTHSPAN_PROMETHEUS_HOST: 'bad host!' }, 'HEALTHSPAN_PROMETHEUS_HOST="bad host!" is invalid (expected a host name or IP address); using 127.0.0.1', (c) => c.metrics.prometheus.host, '127.0.0.1'],
+  [{ HEALTHSPAN_PROMETHEUS_PATH: 'metrics' }, 'HEALTHSPAN_PROMETHEUS_PATH="metrics" is invalid (expected a path starting with /); using /metrics', (c) => c.metrics.prometheus.path, '/metrics'],
+  [{ HEALTHSPAN_HTTP_REQUEST_HEADERS: 'x-id,Authorization' }, 'HEALTHSPAN_HTTP_REQUEST_HEADERS="authorization" is invalid (expected a header that is not a credential (never captured)); using it is left out', (c) => c.http.requestHeaders, ['x-id']],
+  [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' }, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential (never captured)); using it is left out', (c) => c.http.responseHeaders, []],
+  [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' }, 'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200', (c) => c.http.routeTemplateLimit, 200],
+  [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
+  [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
+];
+
+describe('invalid values name the variable, the value and the default used', () => {
+  it.each(invalid.map(([env, line, get, used]) => [Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '), env, line, get, used] as const))(
+    '%s',
+    (_name, env, line, get, used) => {
+      const { config, problems } = read(env);
+      expect(problems.map(formatProblem)).toEqual([line]);
+      expect(get(config)).toEqual(used);
+    },
+  );
+});
+
+describe('start() options', () => {
+  it('override env values', () => {
+    const { config, problems } = resolveConfig(
+      { serviceName: 'from-code', traces: { exporter: 'none', batch: { maxQueueSize: 10, maxExportBatchSize: 5 } }, metrics: { prometheus: { port: 9999 } } },
+      { OTEL_SERVICE_NAME: 'from-env', OTEL_TRACES_EXPORTER: 'console', HEALTHSPAN_PROMETHEUS_PORT: '1234' },
+      ctx,
+    );
+    expect(problems).toEqual([]);
+    expect(config.serviceName).toBe('from-code');
+    expect(config.traces.exporter).toBe('none');
+    expect(config.traces.batch.maxQueueSize).toBe(10);
+    expect(config.metrics.prometheus.port).toBe(9999);
+  });
+
+  it('are validated by the same rules and named by their path', () => {
+    const { config, problems } = resolveConfig(
+      { metrics: { prometheus: { port: -1 } }, traces: { sampler: 'often' as never }, instrumentations: ['http', 'nope'] },
+      { HEALTHSPAN_PROMETHEUS_PORT: '1234' },
+      ctx,
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      'options.traces.sampler="often" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on',
+      'options.metrics.prometheus.port=-1 is invalid (expected a port from 1 to 65535); using 9464',
+      'options.instrumentations="nope" is invalid (expected one of http, undici, pg, express, fastify, koa, runtime-node); using it is ignored',
+    ]);
+    // A bad option falls back to env, not straight to the default.
+    expect(config.metrics.prometheus.port).toBe(1234);
+    expect(config.instrumentations).toEqual(['http']);
+  });
+
+  it('ConfigError lists every problem for strict mode', () => {
+    const { problems } = read({ OTEL_BSP_MAX_QUEUE_SIZE: 'abc', OTEL_LOG_LEVEL: 'loud' });
+    const err = new ConfigError(problems);
+    expect(err.message).toContain('OTEL_BSP_MAX_QUEUE_SIZE="abc"');
+    expect(err.message).toContain('OTEL_LOG_LEVEL="loud"');
+  });
+});

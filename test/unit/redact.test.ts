@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createQueryRedactor } from '../../src/http/redact.js';
+
+const redact = createQueryRedactor(['email']);
+
+describe('createQueryRedactor', () => {
+  it.each([
+    ['http://h/p?token=abc&page=2', 'http://h/p?token=REDACTED&page=2'],
+    ['http://h/p?access_token=abc', 'http://h/p?access_token=REDACTED'],
+    ['http://h/p?api_key=1&apiKey=2&X-Amz-Signature=3&sig=4', 'http://h/p?api_key=REDACTED&apiKey=REDACTED&X-Amz-Signature=REDACTED&sig=REDACTED'],
+    ['http://h/p?password=x&passwd=y&pwd=z&client_secret=s', 'http://h/p?password=REDACTED&passwd=REDACTED&pwd=REDACTED&client_secret=REDACTED'],
+    ['http://h/cb?code=oauth&state=ok', 'http://h/cb?code=REDACTED&state=ok'],
+    ['http://h/p?Authorization=Bearer%20x', 'http://h/p?Authorization=REDACTED'],
+    ['http://h/p?email=a%40b.c', 'http://h/p?email=REDACTED'],
+    ['http://h/p?sessionid=1#frag', 'http://h/p?sessionid=REDACTED#frag'],
+    ['http://user:pw@h/p', 'http://REDACTED:REDACTED@h/p'],
+    ['http://h/p?a=1&b=2', 'http://h/p?a=1&b=2'],
+    ['http://h/p?flag&token=1', 'http://h/p?flag&token=REDACTED'],
+    ['http://h/no-query', 'http://h/no-query'],
+    ['token=abc&x=1', 'token=REDACTED&x=1'],
+    ['?token=abc', '?token=REDACTED'],
+    ['/path?secret=1', '/path?secret=REDACTED'],
+    ['http://h/p?%74oken=abc', 'http://h/p?%74oken=REDACTED'],
+    ['http://h/p?bad=%E0%A4%A', 'http://h/p?bad=%E0%A4%A'],
+  ])('%s → %s', (input, want) => {
+    expect(redact(input)).toBe(want);
+  });
+});

@@ -1,0 +1,125 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { DropCounter } from '../../src/exporters/dropped.js';
+import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
+import { Logger } from '../../src/log.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function setup(url: string, batch: Partial<{ maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number; scheduledDelayMillis: number }> = {}) {
+  const lines: string[] = [];
+  const dropped = new DropCounter();
+  const processor = new ExportSpanProcessor({
+    scheduledDelayMillis: 50,
+    exportTimeoutMillis: 2000,
+    maxQueueSize: 100,
+    maxExportBatchSize: 10,
+    ...batch,
+    exporter: new OTLPTraceExporter({ url, timeoutMillis: 1000 }),
+    dropped,
+    log: new Logger('warn', 60_000, (l) => lines.push(l)),
+    destination: url,
+  });
+  const provider = new TracerProvider({ spanProcessors: [processor] });
+  cleanups.push(() => provider.shutdown());
+  const tracer = provider.getTracer('test');
+  const emit = (n: number) => {
+    for (let i = 0; i < n; i++) tracer.startSpan(`span-${i}`).end();
+  };
+  return { processor, dropped, lines, emit, provider };
+}
+
+/** Accepts connections and never answers. */
+async function hangingServer(): Promise<{ url: string }> {
+  const sockets: net.Socket[] = [];
+  const srv = net.createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    sockets.forEach((s) => s.destroy());
+    return new Promise((r) => srv.close(r));
+  });
+  return { url: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1/traces` };
+}
+
+/** A port that refuses connections: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('ExportSpanProcessor', () => {
+  it('exports every span in batches to a real receiver', async () => {
+    const receiver: OtlpReceiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const { processor, dropped, emit } = setup(`${receiver.url}/v1/traces`);
+    emit(35);
+    await processor.forceFlush();
+    expect(receiver.spans.map((s) => s.name).sort()).toEqual(Array.from({ length: 35 }, (_, i) => `span-${i}`).sort());
+    expect(receiver.requests.length).toBe(4);
+    expect(dropped.total()).toBe(0);
+  });
+
+  it('drops spans past the queue bound and counts them', async () => {
+    const { url } = await hangingServer();
+    const { processor, dropped, emit, lines } = setup(url, { maxQueueSize: 20, maxExportBatchSize: 10, exportTimeoutMillis: 60_000 });
+    emit(10); // one full batch: its export hangs, so nothing else leaves
+    emit(25); // 20 wait in the queue, 5 are dropped
+    expect(processor.queued).toBe(20);
+    expect(dropped.entries()).toEqual([{ signal: 'traces', reason: 'queue_full', value: 5 }]);
+    expect(lines.filter((l) => l.includes('span queue full'))).toHaveLength(1);
+    expect(lines[0]).toContain('span queue full (20, OTEL_BSP_MAX_QUEUE_SIZE)');
+  });
+
+  it('counts the spans of failed exports when the collector is down, with one warning', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/v1/traces`;
+    const { processor, dropped, emit, lines } = setup(url);
+    for (let round = 0; round < 5; round++) {
+      emit(10);
+      await processor.forceFlush();
+    }
+    expect(dropped.entries()).toEqual([{ signal: 'traces', reason: 'export_failed', value: 50 }]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^healthspan: warning: trace export to ${url} failed \\(.*ECONNREFUSED.*\\); 10 spans dropped, 10 in total`));
+  });
+
+  it('gives up on an export that never answers after exportTimeoutMillis and counts it', async () => {
+    const { url } = await hangingServer();
+    const { processor, dropped, emit } = setup(url, { exportTimeoutMillis: 300 });
+    emit(5);
+    const t0 = Date.now();
+    await processor.forceFlush();
+    const took = Date.now() - t0;
+    expect(took).toBeLessThan(1500);
+    expect(dropped.total('traces')).toBe(5);
+    expect(['timeout', 'export_failed']).toContain(dropped.entries()[0].reason);
+  });
+
+  it('exports what is queued on shutdown and is safe to call twice', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const { processor, emit } = setup(`${receiver.url}/v1/traces`, { scheduledDelayMillis: 60_000, maxExportBatchSize: 100 });
+    emit(7);
+    await Promise.all([processor.shutdown(), processor.shutdown()]);
+    expect(receiver.spanCount).toBe(7);
+    emit(3);
+    expect(processor.queued).toBe(0);
+  });
+
+  it('ignores unsampled spans', async () => {
+    const { processor, emit } = setup('http://127.0.0.1:1/v1/traces');
+    const { AlwaysOffSampler } = await import('@opentelemetry/sdk-trace');
+    const provider = new TracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [processor] });
+    provider.getTracer('t').startSpan('x').end();
+    expect(processor.queued).toBe(0);
+    emit(0);
+  });
+});
