@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { findSample, scrape } from '../helpers/prometheus.ts';
+import { fixture, freePort, get, runScript, startApp, type App } from './child.ts';
+
+const SERVER = 2;
+const CLIENT = 3;
+
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(() => receiver.close());
+
+function otlpEnv(protocol: string): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+  };
+}
+
+/** Waits for the full trace of one GET /users/:id request and checks its exact shape. */
+async function expectUserTrace(serviceName: string, id: number): Promise<ReceivedSpan[]> {
+  const byService = (s: ReceivedSpan) => s.resource['service.name'] === serviceName;
+  const spans = await receiver.waitForSpans((all) => {
+    const root = all.find((s) => byService(s) && s.name === 'GET /users/:id' && s.attributes['url.path'] === `/users/${id}`);
+    return !!root && all.filter((s) => s.traceId === root.traceId).length >= 6;
+  }, 15_000);
+  const root = spans.find((s) => byService(s) && s.name === 'GET /users/:id' && s.attributes['url.path'] === `/users/${id}`)!;
+  const trace = spans.filter((s) => s.traceId === root.traceId);
+  const shape = trace
+    .map((s) => {
+      const parent = trace.find((p) => p.spanId === s.parentSpanId);
+      return `${s.name} [${s.kind}] <- ${parent ? parent.name : s.parentSpanId ? '?' : 'root'}`;
+    })
+    .sort();
+  expect(shape).toEqual(
+    [
+      `GET /users/:id [${SERVER}] <- root`,
+      `GET [${CLIENT}] <- GET /users/:id`,
+      `GET /hello [${SERVER}] <- GET`,
+      `pg-pool.connect [${CLIENT}] <- GET /users/:id`,
+      `pg.connect [${CLIENT}] <- pg-pool.connect`,
+      `pg.query:SELECT test [${CLIENT}] <- GET /users/:id`,
+    ].sort(),
+  );
+  expect(root.attributes['http.route']).toBe('/users/:id');
+  expect(root.attributes['http.response.status_code']).toBe(200);
+  const fetchSpan = trace.find((s) => s.kind === CLIENT && s.name === 'GET')!;
+  expect(fetchSpan.scope.name).toBe('@opentelemetry/instrumentation-undici');
+  // The secret query parameter never leaves the process.
+  expect(fetchSpan.attributes['url.full']).toMatch(/\/hello\?token=REDACTED$/);
+  const inner = trace.find((s) => s.name === 'GET /hello')!;
+  expect(inner.attributes['url.query']).toBe('token=REDACTED');
+  const query = trace.find((s) => s.name === 'pg.query:SELECT test')!;
+  expect(query.scope.name).toBe('@opentelemetry/instrumentation-pg');
+  expect(JSON.stringify(query.attributes)).not.toContain(String(id));
+  expect(root.resource['telemetry.distro.name']).toBe('healthspan');
+  return trace;
+}
+
+describe.each([
+  ['ESM app with --import, http/protobuf', ['--import', 'healthspan/register'], 'app.mjs', 'http/protobuf'],
+  ['CJS app with --import, http/json', ['--import', 'healthspan/register'], 'app.cjs', 'http/json'],
+  ['CJS app with --require, http/protobuf', ['--require', 'healthspan/register'], 'app.cjs', 'http/protobuf'],
+])('%s', (_name, flags, script, protocol) => {
+  let app: App;
+  const service = `svc-${script.replace('.', '-')}-${flags[0].slice(2)}-${protocol.replace('/', '-')}`;
+  beforeAll(async () => {
+    app = await startApp(flags, fixture(script), { ...otlpEnv(protocol), OTEL_SERVICE_NAME: service });
+  });
+  afterAll(() => app?.stop());
+
+  it('puts the fetch CLIENT span and the pg CLIENT span under the incoming SERVER span, in one trace', async () => {
+    const res = await get(`${app.url}/users/41`);
+    expect(res).toEqual({ status: 200, body: '{"id":41,"n":42,"inner":"hello"}', type: 'application/json' });
+    await expectUserTrace(service, 41);
+    expect(receiver.requests.some((r) => r.protocol === protocol)).toBe(true);
+  });
+
+  it('prints one startup block and then the modules it patched', async () => {
+    await new Promise((r) => setTimeout(r, 1200));
+    const err = app.stderr();
+    expect(err).toContain(`healthspan: healthspan `);
+    expect(err).toContain(`  service:          ${service}\n`);
+    expect(err).toContain(`  traces:           otlp ${protocol} → ${receiver.url}/v1/traces, sampler parentbased_always_on\n`);
+    expect(err).toContain('  instrumentations: http, undici, pg, express, fastify, koa, runtime-node\n');
+    expect(err).toMatch(/healthspan: patched modules: .*\bpg@8\.\d+\.\d+/);
+    expect(err.match(/ started \(node /g)).toHaveLength(1);
+  });
+});
+
+describe('the app is unchanged by the preload', () => {
+  it('answers every route with the same status, headers and body as without it', async () => {
+    const bare = await startApp([], fixture('app.mjs'));
+    const traced = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), otlpEnv('http/protobuf'));
+    try {
+      for (const path of ['/users/5', '/fail', '/missing', '/hello?x=1']) {
+        const [a, b] = await Promise.all([get(bare.url + path), get(traced.url + path)]);
+        expect(b, path).toEqual(a);
+      }
+      const fail = await get(traced.url + '/fail');
+      expect(fail.status).toBe(500);
+      expect(fail.body).toBe('error: relation "no_such_table_here" does not exist');
+    } finally {
+      await Promise.all([bare.stop(), traced.stop()]);
+    }
+  });
+});
+
+describe('Prometheus', () => {
+  it('serves request and database metrics on the loopback endpoint', async () => {
+    const port = await freePort();
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      HEALTHSPAN_PROMETHEUS_PORT: String(port),
+    });
+    try {
+      for (const id of [1, 2, 3]) expect((await get(`${app.url}/users/${id}`)).status).toBe(200);
+      const res = await scrape(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      const count = findSample(res.samples, 'http_server_request_duration_count', { http_route: '/users/:id', http_response_status_code: '200' });
+      expect(count?.value).toBe(3);
+      // Raw paths never become label values.
+      expect(res.text).not.toContain('/users/1"');
+      expect(findSample(res.samples, 'http_server_request_duration_count', { http_route: '/hello' })?.value).toBe(3);
+      // The scrape itself is not traced or counted as a request.
+      expect(res.text).not.toContain('http_route="/metrics"');
+      expect(res.samples.some((s) => s.name.startsWith('nodejs_eventloop_delay'))).toBe(true);
+      expect(res.samples.some((s) => s.name.startsWith('v8js_memory_heap_used'))).toBe(true);
+      // Nothing listens beyond loopback.
+      expect(app.stderr()).toContain(`metrics:          prometheus http://127.0.0.1:${port}/metrics`);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('collector down for the whole run', () => {
+  it('keeps answering every request, counts the drops and warns a bounded number of times', async () => {
+    const dead = await freePort();
+    const prom = await freePort();
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      HEALTHSPAN_PROMETHEUS_PORT: String(prom),
+    });
+    try {
+      const statuses: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        const batch = await Promise.all(Array.from({ length: 20 }, () => fetch(`${app.url}/hello`).then((r) => r.status)));
+        statuses.push(...batch);
+      }
+      expect(statuses).toHaveLength(400);
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      await new Promise((r) => setTimeout(r, 1500));
+      const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);
+      const dropped = samples.filter((s) => s.name === 'healthspan_exporter_dropped_total' && s.labels.signal === 'traces');
+      const total = dropped.reduce((n, s) => n + s.value, 0);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(400);
+      const warnings = app.stderr().split('\n').filter((l) => l.startsWith('healthspan: warning:') || l.startsWith('healthspan: error:'));
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(3);
+      expect(warnings.join('\n')).toContain(`trace export to http://127.0.0.1:${dead}/v1/traces failed`);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('lifecycle', () => {
+  it('OTEL_SDK_DISABLED=true makes the preload a no-op', async () => {
+    const before = receiver.spanCount;
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), { ...otlpEnv('http/protobuf'), OTEL_SDK_DISABLED: 'true' });
+    try {
+      expect((await get(`${app.url}/users/3`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(app.stderr()).toBe('');
+      expect(receiver.spanCount).toBe(before);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('flushes spans on SIGTERM and then exits by the signal when the app has no handler of its own', async () => {
+    const service = 'svc-sigterm';
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      ...otlpEnv('http/protobuf'),
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_SERVICE_NAME: service,
+      NO_SIGTERM_HANDLER: '1',
+    });
+    expect((await get(`${app.url}/hello`)).status).toBe(200);
+    const { code, signal } = await app.stop('SIGTERM');
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(receiver.spans.some((s) => s.resource['service.name'] === service && s.name === 'GET /hello')).toBe(true);
+  });
+
+  it('leaves the exit to the app when it handles SIGTERM itself, after flushing', async () => {
+    const service = 'svc-sigterm-app';
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      ...otlpEnv('http/protobuf'),
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_SERVICE_NAME: service,
+    });
+    expect((await get(`${app.url}/hello`)).status).toBe(200);
+    expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('HEALTHSPAN_STRICT=true turns a bad variable into a startup error naming it', async () => {
+    const r = await runScript(['--import', 'healthspan/register'], fixture('app.mjs'), { HEALTHSPAN_STRICT: 'true', OTEL_BSP_MAX_QUEUE_SIZE: 'lots' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('OTEL_BSP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048');
+    expect(r.stdout).not.toContain('listening');
+  });
+
+  it('without strict mode a bad variable is one warning line and the app runs', async () => {
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), { OTEL_TRACES_EXPORTER: 'none', OTEL_BSP_MAX_QUEUE_SIZE: 'lots' });
+    try {
+      expect((await get(`${app.url}/hello`)).status).toBe(200);
+      expect(app.stderr()).toContain('healthspan: warning: OTEL_BSP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048\n');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('redacts OTLP header values in the startup block', async () => {
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      ...otlpEnv('http/protobuf'),
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20s3cr3t,x-tenant=acme',
+    });
+    try {
+      expect(app.stderr()).toContain('(headers: authorization=[redacted], x-tenant=[redacted])');
+      expect(app.stderr()).not.toContain('s3cr3t');
+      expect(app.stderr()).not.toContain('acme');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('start() from code warns about modules loaded before it, and a second start() returns the running instance', async () => {
+    const r = await runScript([], fixture('start-late.cjs'), { OTEL_SERVICE_NAME: 'late' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('healthspan: warning: pg was loaded before healthspan started, so the pg instrumentation cannot patch it');
+    expect(r.stderr).toContain('healthspan: warning: start() was called again; returning the running instance');
+    expect(r.stdout).toContain('second start returned the same instance: true');
+    expect(r.stdout).toContain('done');
+  });
+});
