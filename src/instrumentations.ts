@@ -49,7 +49,8 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   },
   pg: () => {
     const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg');
-    return new PgInstrumentation({ requireParentSpan: false });
+    // Connect spans double the spans of a pooled query for little insight; pool metrics cover waits.
+    return new PgInstrumentation({ requireParentSpan: false, ignoreConnectSpans: true });
   },
   express: () => {
     const { ExpressInstrumentation } = load('@opentelemetry/instrumentation-express');
