@@ -11,7 +11,7 @@
 // put first on PATH for the command. /usr/bin/node is never touched.
 //
 // Written in plain CommonJS with no dependencies so it runs on any Node >= 14.
-const { spawnSync, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -70,9 +70,18 @@ if (args.length === 0) {
 }
 const env = { ...process.env };
 if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH ?? ''}`;
-const r = spawnSync(args[0], args.slice(1), { stdio: 'inherit', env });
-if (r.error) {
-  console.error(`healthspan: could not run ${args[0]}: ${r.error.message}`);
-  process.exit(1);
+const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env });
+// Stay until the command ends: Ctrl-C reaches the whole process group, and a signal sent to
+// us alone is passed on, so the command can clean up before we return the prompt.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  });
 }
-process.exit(r.status ?? (r.signal ? 128 + (os.constants.signals[r.signal] ?? 0) : 1));
+child.on('error', (err) => {
+  console.error(`healthspan: could not run ${args[0]}: ${err.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+});

@@ -15,10 +15,12 @@ import {
   type ResourceDetector,
 } from '@opentelemetry/resources';
 import {
+  AggregationType,
   ConsoleMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
   type IMetricReader,
+  type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
@@ -255,7 +257,7 @@ class RunningSdk implements Healthspan {
       }
     }
     if (readers.length === 0) return undefined;
-    const provider = new MeterProvider({ resource, readers });
+    const provider = new MeterProvider({ resource, readers, views: DURATION_VIEWS });
     metrics.setGlobalMeterProvider(provider);
     return provider;
   }
@@ -279,6 +281,31 @@ class RunningSdk implements Healthspan {
       .addCallback((result) => result.observe(templater.folded));
   }
 }
+
+/**
+ * Latency buckets (seconds) that resolve fast requests and queries: the instrumentations'
+ * defaults start at 5 ms, so most healthy endpoints would all fall in the first bucket.
+ */
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+const durationHistogram = {
+  type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM as const,
+  options: { boundaries: DURATION_BUCKETS },
+};
+
+const DURATION_VIEWS: ViewOptions[] = [
+  ...['http.server.request.duration', 'db.client.operation.duration'].map((instrumentName) => ({
+    instrumentName,
+    aggregation: durationHistogram,
+  })),
+  {
+    // http and undici both record this metric, with different descriptions; one
+    // description avoids a conflict warning on every start.
+    instrumentName: 'http.client.request.duration',
+    description: 'Duration of HTTP client requests.',
+    aggregation: durationHistogram,
+  },
+];
 
 function buildResource(config: SdkConfig): Resource {
   const detectors: ResourceDetector[] = [];

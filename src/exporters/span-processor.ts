@@ -115,13 +115,22 @@ export class ExportSpanProcessor implements SpanProcessor {
       };
       const timeout = setTimeout(() => finish('timeout'), this.o.exportTimeoutMillis);
       timeout.unref();
-      context.with(suppressTracing(context.active()), () => {
-        try {
-          this.o.exporter.export(batch, finish);
-        } catch (err) {
-          finish({ code: ExportResultCode.FAILED, error: err as Error });
-        }
-      });
+      const send = () =>
+        context.with(suppressTracing(context.active()), () => {
+          try {
+            this.o.exporter.export(batch, finish);
+          } catch (err) {
+            finish({ code: ExportResultCode.FAILED, error: err as Error });
+          }
+        });
+      // Detectors may still be reading (host.id from /etc/machine-id): exporting before they
+      // settle would send an incomplete resource. All spans share one resource object.
+      const resource = batch[0].resource;
+      if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) {
+        resource.waitForAsyncAttributes().then(send, send);
+      } else {
+        send();
+      }
     });
     return this.inFlight;
   }

