@@ -42,13 +42,7 @@ export class ExportSpanProcessor implements SpanProcessor {
     }
     this.queue.push(span);
     if (this.queue.length >= this.o.maxExportBatchSize) this.exportNext();
-    else if (!this.timer && !this.inFlight) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.exportNext();
-      }, this.o.scheduledDelayMillis);
-      this.timer.unref();
-    }
+    else if (!this.inFlight) this.scheduleExport();
   }
 
   /** Exports everything queued now (in batches), resolving when done; never rejects. */
@@ -87,14 +81,18 @@ export class ExportSpanProcessor implements SpanProcessor {
     }
     void this.exportBatch().then(() => {
       if (this.queue.length >= this.o.maxExportBatchSize) this.exportNext();
-      else if (this.queue.length > 0 && !this.timer && !this.shutdownPromise) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.exportNext();
-        }, this.o.scheduledDelayMillis);
-        this.timer.unref();
-      }
+      else if (this.queue.length > 0 && !this.shutdownPromise) this.scheduleExport();
     });
+  }
+
+  /** Exports after the scheduled delay, unless a timer is already set; never keeps the process alive. */
+  private scheduleExport(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exportNext();
+    }, this.o.scheduledDelayMillis);
+    this.timer.unref();
   }
 
   private exportBatch(): Promise<void> {

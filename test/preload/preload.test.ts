@@ -126,8 +126,14 @@ describe('Prometheus', () => {
       expect(findSample(res.samples, 'http_server_request_duration_count', { http_route: '/hello' })?.value).toBe(3);
       // The scrape itself is not traced or counted as a request.
       expect(res.text).not.toContain('http_route="/metrics"');
-      expect(res.samples.some((s) => s.name.startsWith('nodejs_eventloop_delay'))).toBe(true);
-      expect(res.samples.some((s) => s.name.startsWith('v8js_memory_heap_used'))).toBe(true);
+      // Runtime gauges appear once the event-loop histogram has samples: poll briefly.
+      let runtime = res;
+      for (let i = 0; i < 30 && !runtime.samples.some((s) => s.name === 'nodejs_eventloop_delay_p99'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        runtime = await scrape(`http://127.0.0.1:${port}/metrics`);
+      }
+      expect(findSample(runtime.samples, 'nodejs_eventloop_delay_p99')?.value).toBeGreaterThan(0);
+      expect(runtime.samples.some((s) => s.name === 'v8js_memory_heap_used')).toBe(true);
       // Nothing listens beyond loopback.
       expect(app.stderr()).toContain(`metrics:          prometheus http://127.0.0.1:${port}/metrics`);
     } finally {

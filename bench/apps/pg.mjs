@@ -1,0 +1,46 @@
+// Benchmark app: GET / → one `SELECT $1::int + 1` through a pg.Pool of 10 connections.
+// Prints its port once listening; answers 500 with the error when the query fails.
+import http from 'node:http';
+import pg from 'pg';
+
+const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pool = new pg.Pool({ connectionString, max: 10 });
+let lastLogged = 0;
+function logError(err) {
+  // One line per second at most: a down database must not turn into a log flood.
+  if (Date.now() - lastLogged < 1000) return;
+  lastLogged = Date.now();
+  console.error(`pg app: ${err.message}`);
+}
+pool.on('error', logError);
+
+const server = http.createServer((req, res) => {
+  pool.query('SELECT $1::int + 1 AS n', [1]).then(
+    (result) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(String(result.rows[0].n));
+    },
+    (err) => {
+      logError(err);
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(err.message);
+    },
+  );
+});
+
+let stopping = false;
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  server.closeAllConnections();
+  if (process.env.BENCH_EXIT_ON_STDIN_END) process.stdin.destroy();
+  pool.end().catch(logError);
+}
+process.on('SIGTERM', stop);
+// The orchestrator holds our stdin: if it dies without cleaning up, we go too.
+if (process.env.BENCH_EXIT_ON_STDIN_END) process.stdin.on('end', stop).on('error', stop).resume();
+
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  console.log(`listening on ${server.address().port}`);
+});

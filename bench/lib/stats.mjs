@@ -1,0 +1,21 @@
+// Small, dependency-free statistics for benchmark rounds.
+
+/** Median of the finite numbers in `values`; undefined when there are none. */
+export function median(values) {
+  const xs = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return undefined;
+  const mid = xs.length >> 1;
+  return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+/** [min, max] of the finite numbers in `values`; undefined when there are none. */
+export function range(values) {
+  const xs = values.filter((v) => Number.isFinite(v));
+  return xs.length ? [Math.min(...xs), Math.max(...xs)] : undefined;
+}
+
+/** Formats a number with `digits` decimals, or '–' when missing. */
+export function fmt(value, digits = 0) {
+  if (!Number.isFinite(value)) return '–';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}

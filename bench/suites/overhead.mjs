@@ -1,0 +1,260 @@
+// The overhead suite: what healthspan costs a tiny HTTP service, next to no telemetry
+// (`bare`) and to the upstream auto-instrumentation (`upstream`), each exporting every
+// span over OTLP http/protobuf to a sink in its own process.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHelper } from '../lib/helper-process.mjs';
+import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
+import { startServer } from '../lib/server.mjs';
+import { renderOverhead, summarizeOverhead } from './overhead-report.mjs';
+
+export const ENDPOINTS = {
+  hello: { app: 'bench/apps/hello.mjs', expectBody: 'hello' },
+  pg: { app: 'bench/apps/pg.mjs', expectBody: '2' },
+};
+export const CONTENDERS = ['bare', 'healthspan', 'upstream'];
+
+/** A sink must have received at least this many spans per request served. */
+const MIN_SPANS_PER_REQUEST = 0.9;
+/** Startup, shutdown, flush and settling around each run, for the time estimate. */
+const PER_RUN_OVERHEAD_S = 2;
+const HEALTHSPAN_ENTRY = 'dist/register/import.js';
+
+/**
+ * A short hash of everything under dist/: the SDK may be rebuilt while a run is under way,
+ * and figures from two builds must not be mixed silently.
+ */
+function distFingerprint(root) {
+  const hash = createHash('sha256');
+  const dist = path.join(root, 'dist');
+  for (const file of readdirSync(dist, { recursive: true }).sort()) {
+    const full = path.join(dist, String(file));
+    try {
+      hash.update(String(file)).update(readFileSync(full));
+    } catch {
+      // a directory, or a file removed mid-build
+    }
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+function readVersion(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function contenderArgv(contender, app) {
+  switch (contender) {
+    case 'bare':
+      return [process.execPath, app];
+    case 'healthspan':
+      return [process.execPath, '--import', 'healthspan/register', app];
+    case 'upstream':
+      // Upstream's documented recipe for ESM apps: `--require …/register` alone never sees
+      // the app's `import http from 'node:http'`, so it exports no HTTP server spans at all
+      // (0 spans/request on hello; on pg only the pg spans, as orphans).
+      return [
+        process.execPath,
+        '--experimental-loader=@opentelemetry/instrumentation/hook.mjs',
+        '--require',
+        '@opentelemetry/auto-instrumentations-node/register',
+        app,
+      ];
+  }
+  throw new Error(`unknown contender ${contender}`);
+}
+
+/** The environment every server gets: the shell's, minus anything that would change a contender. */
+function serverEnv(contender, sinkPort) {
+  const env = { BENCH_EXIT_ON_STDIN_END: '1' };
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(OTEL_|HEALTHSPAN_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  }
+  if (contender === 'bare') return env;
+  return {
+    ...env,
+    OTEL_SERVICE_NAME: 'healthspan-bench',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_TRACES_SAMPLER: 'always_on',
+  };
+}
+
+/** Waits until the sink's span count stops moving (the last export may still be in flight). */
+async function settledCount(sink) {
+  let last = await sink.request({ type: 'count' });
+  let stableFor = 0;
+  for (let waited = 0; waited < 5000 && stableFor < 300; waited += 100) {
+    await sleep(100);
+    const now = await sink.request({ type: 'count' });
+    stableFor = now.spanCount === last.spanCount ? stableFor + 100 : 0;
+    last = now;
+  }
+  return last;
+}
+
+async function checkPostgres() {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    const where = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    throw new Error(
+      `the pg endpoint needs PostgreSQL at ${where} (set DATABASE_URL): ${err.message}. ` +
+        'Run BENCH_ONLY=hello to skip it.',
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
+  const { app, expectBody } = ENDPOINTS[endpoint];
+  const run = { round, endpoint, contender, valid: false };
+  if (contender === 'healthspan' && !existsSync(path.join(ctx.root, HEALTHSPAN_ENTRY))) {
+    run.invalid = `${HEALTHSPAN_ENTRY} is missing (run npm run build)`;
+    return run;
+  }
+  if (contender === 'healthspan') run.build = distFingerprint(ctx.root);
+  const before = await sink.request({ type: 'count' });
+  let server;
+  try {
+    server = await startServer({
+      argv: contenderArgv(contender, app),
+      env: serverEnv(contender, sink.ready.port),
+      cpu: ctx.pinning.server,
+      pinning: ctx.pinning,
+      name: `${endpoint}/${contender}`,
+    });
+  } catch (err) {
+    run.invalid = `server did not start: ${err.message}`;
+    return run;
+  }
+  run.startupMs = server.startupMs;
+  const load = { url: server.url, connections: opts.connections, expectBody };
+  try {
+    const warmup = await loadgen.request({ type: 'run', ...load, duration: opts.warmupS });
+    if (warmup.error) throw new Error(`load generator failed in warm-up: ${warmup.error}`);
+    const ticks0 = cpuTicks(server.pid);
+    const measured = await loadgen.request({ type: 'run', ...load, duration: opts.durationS });
+    if (measured.error) throw new Error(`load generator failed: ${measured.error}`);
+    const ticks1 = cpuTicks(server.pid);
+    run.rssMb = rssMb(server.pid);
+
+    const m = measured.result;
+    const w = warmup.result;
+    const cpuS = (ticks1 - ticks0) / clockTicks();
+    Object.assign(run, {
+      requests: m.requests,
+      reqPerSec: m.reqPerSec,
+      p50Ms: m.latencyP50Ms,
+      p99Ms: m.latencyP99Ms,
+      cpuUsPerReq: m.requests > 0 ? (cpuS * 1e6) / m.requests : undefined,
+      serverCpuBusy: cpuS / m.durationS,
+      errors: m.errors + m.timeouts + m.non2xx + m.mismatches + w.errors + w.timeouts + w.non2xx + w.mismatches,
+      served: server.pollRequests + w.requests + m.requests,
+    });
+  } catch (err) {
+    run.invalid = err.message;
+  } finally {
+    const { clean } = await server.stop(10_000);
+    if (!clean) run.note = 'did not exit within 10 s of SIGTERM (killed)';
+    const stderr = server.stderr().trim();
+    if (stderr) run.stderr = stderr.slice(-1500);
+  }
+  if (run.invalid) return run;
+
+  let sinkErrors = 0;
+  if (contender !== 'bare') {
+    const after = await settledCount(sink);
+    run.spans = after.spanCount - before.spanCount;
+    run.spansPerReq = run.spans / run.served;
+    sinkErrors = after.errors - before.errors;
+    if (sinkErrors > 0) run.sinkLastError = after.lastError;
+  }
+  if (run.errors > 0) run.invalid = `${run.errors} errors / non-2xx / wrong bodies`;
+  else if (sinkErrors > 0) run.invalid = `sink rejected ${sinkErrors} export request(s), last: ${run.sinkLastError}`;
+  else if (contender !== 'bare' && run.spansPerReq < MIN_SPANS_PER_REQUEST) {
+    run.invalid = `sink received ${run.spans} spans for ${run.served} requests (< ${MIN_SPANS_PER_REQUEST}/request)`;
+  }
+  run.valid = !run.invalid;
+  return run;
+}
+
+function formatRun(r) {
+  const head = `${r.endpoint.padEnd(5)} ${r.contender.padEnd(10)}`;
+  if (r.invalid && r.reqPerSec === undefined) return `${head} INVALID: ${r.invalid}`;
+  const f = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+  const parts = [
+    `${f(r.reqPerSec).padStart(6)} req/s`,
+    `p99 ${f(r.p99Ms)} ms`,
+    `cpu ${f(r.cpuUsPerReq, 1)} µs/req (busy ${f(r.serverCpuBusy * 100)}%)`,
+    `startup ${f(r.startupMs)} ms`,
+    `rss ${f(r.rssMb, 1)} MB`,
+  ];
+  if (r.spansPerReq !== undefined) parts.push(`spans ${f(r.spansPerReq, 2)}/req`);
+  if (r.build) parts.push(`build ${r.build}`);
+  return `${head} ${parts.join('  ')}${r.invalid ? `  INVALID: ${r.invalid}` : ''}${r.note ? `  NOTE: ${r.note}` : ''}`;
+}
+
+export const overheadSuite = {
+  id: 'overhead',
+  title: 'Overhead: healthspan vs upstream auto-instrumentation',
+  parts: Object.keys(ENDPOINTS),
+
+  estimateSeconds(opts, parts) {
+    return opts.rounds * parts.length * CONTENDERS.length * (opts.warmupS + opts.durationS + PER_RUN_OVERHEAD_S);
+  },
+
+  /** Runs the selected endpoints; returns { parts: { [endpoint]: { runs, summary } } }. */
+  async run(opts, ctx, parts) {
+    if (parts.includes('pg')) await checkPostgres();
+    const sink = await startHelper('bench/sink.mjs', { name: 'OTLP sink', cpu: ctx.pinning.client, pinning: ctx.pinning });
+    const loadgen = await startHelper('bench/loadgen.mjs', { name: 'load generator', cpu: ctx.pinning.client, pinning: ctx.pinning });
+    const runs = Object.fromEntries(parts.map((p) => [p, []]));
+    const stderrShown = new Set();
+    try {
+      for (let round = 1; round <= opts.rounds; round++) {
+        for (const endpoint of parts) {
+          // Rotate the order every round so no contender always runs first (or after another).
+          const shift = (round - 1) % CONTENDERS.length;
+          const order = [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)];
+          for (const contender of order) {
+            const run = await measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen });
+            runs[endpoint].push(run);
+            ctx.log(`[round ${round}/${opts.rounds}] ${formatRun(run)}`);
+            const key = `${endpoint}/${contender}`;
+            if (run.stderr && !stderrShown.has(key)) {
+              stderrShown.add(key);
+              ctx.log(`  ${key} wrote to stderr (shown once):\n    ${run.stderr.split('\n').slice(-15).join('\n    ')}`);
+            }
+          }
+        }
+      }
+    } finally {
+      await Promise.all([sink.close(), loadgen.close()]);
+    }
+    const versions = {
+      healthspan: readVersion(path.join(ctx.root, 'package.json')),
+      upstream: readVersion(path.join(ctx.root, 'node_modules/@opentelemetry/auto-instrumentations-node/package.json')),
+      autocannon: readVersion(path.join(ctx.root, 'node_modules/autocannon/package.json')),
+    };
+    const out = {};
+    for (const endpoint of parts) out[endpoint] = { versions, runs: runs[endpoint] };
+    return { parts: out };
+  },
+
+  summarize: summarizeOverhead,
+  render: renderOverhead,
+};
