@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import { context } from '@opentelemetry/api';
-import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { SdkConfig } from './config/types.js';
 import type { RouteTemplater } from './http/route.js';
+import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
 
 // Instrumentation packages load only when enabled, so a disabled one costs nothing.
 const load = createRequire(import.meta.url);
@@ -16,30 +15,32 @@ export interface InstrumentationContext {
   ignoreIncoming: (req: IncomingMessage) => boolean;
 }
 
-type Factory = (ctx: InstrumentationContext) => Instrumentation;
+type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentation[];
 
 /**
  * name → factory. The names are those of OTEL_NODE_ENABLED_INSTRUMENTATIONS /
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS (upstream package name without its prefix).
  */
 export const INSTRUMENTATIONS: Record<string, Factory> = {
+  // Servers: our lean HttpServerInstrumentation (instrumentations/http-server); clients: the
+  // official HttpInstrumentation with its server side turned off.
   http: ({ config, templater, ignoreIncoming }) => {
     const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http');
     const headers = config.http;
-    return new HttpInstrumentation({
-      ignoreIncomingRequestHook: ignoreIncoming,
-      // Routers (express, koa, fastify) set the route later and win; a bare node:http
-      // server gets a heuristic, capped template so metrics stay low-cardinality.
-      requestHook: (_span: unknown, req: IncomingMessage) => {
-        if (typeof (req as { url?: unknown }).url !== 'string' || (req as { method?: unknown }).method === undefined) return;
-        const md = getRPCMetadata(context.active());
-        if (md && md.type === RPCType.HTTP && md.route === undefined) md.route = templater.template(req.url);
-      },
-      headersToSpanAttributes: {
-        server: { requestHeaders: headers.requestHeaders, responseHeaders: headers.responseHeaders },
-        client: { requestHeaders: headers.requestHeaders, responseHeaders: headers.responseHeaders },
-      },
-    });
+    return [
+      new HttpServerInstrumentation({
+        ignoreIncomingRequest: ignoreIncoming,
+        requestHeaders: headers.requestHeaders,
+        responseHeaders: headers.responseHeaders,
+        // Routers (express, koa, fastify) name the route; a bare node:http server gets a
+        // heuristic, capped template so metrics stay low-cardinality.
+        routeFallback: (path) => templater.template(path),
+      }),
+      new HttpInstrumentation({
+        disableIncomingRequestInstrumentation: true,
+        headersToSpanAttributes: { client: { requestHeaders: headers.requestHeaders, responseHeaders: headers.responseHeaders } },
+      }),
+    ];
   },
   undici: ({ config }) => {
     const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici');

@@ -56,8 +56,8 @@ export interface Healthspan {
   readonly enabled: boolean;
   /** Spans and data points that never left the process, by signal and reason. */
   readonly dropped: DropCounter;
-  /** Enabled instrumentations, by short name. */
-  readonly instrumentations: ReadonlyMap<string, Instrumentation>;
+  /** Enabled instrumentations, by short name (`http` is two: our server side, upstream's client side). */
+  readonly instrumentations: ReadonlyMap<string, Instrumentation[]>;
   /** Exports what is buffered, within `shutdownTimeoutMillis`; never rejects. */
   forceFlush(): Promise<void>;
   /** Flushes and stops everything, within `shutdownTimeoutMillis`; never rejects; safe to call twice. */
@@ -118,7 +118,7 @@ export function createPrometheusHandler(): RequestHandler {
 class RunningSdk implements Healthspan {
   readonly enabled: boolean;
   readonly dropped = new DropCounter();
-  readonly instrumentations = new Map<string, Instrumentation>();
+  readonly instrumentations = new Map<string, Instrumentation[]>();
   prometheusHandler: RequestHandler | undefined;
   private tracerProvider: TracerProvider | undefined;
   private meterProvider: MeterProvider | undefined;
@@ -161,14 +161,15 @@ class RunningSdk implements Healthspan {
       ignoredPorts.size > 0 && ignoredPorts.has(req.socket?.localPort ?? -1) && (req.url ?? '').split('?')[0] === promPath;
     for (const name of config.instrumentations) {
       try {
-        this.instrumentations.set(name, INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming }));
+        const made = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming });
+        this.instrumentations.set(name, Array.isArray(made) ? made : [made]);
       } catch (err) {
         logger.warnOnce(`instrumentation ${name} could not be loaded (${(err as Error).message}); it is skipped`);
       }
     }
     warnPreloaded(this.instrumentations, logger);
     this.disableInstrumentations = registerInstrumentations({
-      instrumentations: [...this.instrumentations.values()],
+      instrumentations: [...this.instrumentations.values()].flat(),
       tracerProvider: this.tracerProvider ?? trace.getTracerProvider(),
       meterProvider: this.meterProvider ?? metrics.getMeterProvider(),
     });
@@ -181,7 +182,7 @@ class RunningSdk implements Healthspan {
 
   /** Module names to hook in the ESM loader. */
   hookedModules(): string[] {
-    return [...this.instrumentations.values()].flatMap(moduleNames);
+    return [...new Set([...this.instrumentations.values()].flat().flatMap(moduleNames))];
   }
 
   async forceFlush(): Promise<void> {

@@ -47,15 +47,15 @@ function describeOtlp(c: OtlpSignalConfig): string {
  * Warns about instrumented packages that the app loaded (through require) before we
  * started: their exports were taken before we could patch them.
  */
-export function warnPreloaded(instrumentations: ReadonlyMap<string, Instrumentation>, log: Logger): void {
+export function warnPreloaded(instrumentations: ReadonlyMap<string, Instrumentation[]>, log: Logger): void {
   let appRequire: NodeJS.Require;
   try {
     appRequire = createRequire(join(process.cwd(), 'noop.js'));
   } catch {
     return;
   }
-  for (const [name, instr] of instrumentations) {
-    for (const mod of moduleNames(instr)) {
+  for (const [name, list] of instrumentations) {
+    for (const mod of new Set(list.flatMap(moduleNames))) {
       if (isBuiltin(mod)) continue;
       try {
         const resolved = appRequire.resolve(mod);
@@ -70,10 +70,10 @@ export function warnPreloaded(instrumentations: ReadonlyMap<string, Instrumentat
 }
 
 /** Shortly after start, says which instrumented modules were really patched. */
-export function reportPatchedModules(instrumentations: ReadonlyMap<string, Instrumentation>, log: Logger, delayMillis = 1000): void {
+export function reportPatchedModules(instrumentations: ReadonlyMap<string, Instrumentation[]>, log: Logger, delayMillis = 1000): void {
   const timer = setTimeout(() => {
     const patched: string[] = [];
-    for (const instr of instrumentations.values()) {
+    for (const instr of [...instrumentations.values()].flat()) {
       for (const m of patchedModules(instr)) patched.push(m.version ? `${m.name}@${m.version}` : m.name);
     }
     log.info(`patched modules: ${[...new Set(patched)].join(', ') || 'none yet'}`);

@@ -1,0 +1,2 @@
+export { HttpServerInstrumentation } from './instrumentation.js';
+export type { HttpServerInstrumentationConfig } from './types.js';

@@ -1,0 +1,243 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  propagation,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Span,
+} from '@opentelemetry/api';
+import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import type { HttpServerInstrumentationConfig } from './types.js';
+import { clientAddress, normalizeMethod, parseHost, splitTarget } from './utils.js';
+
+declare const __HEALTHSPAN_VERSION__: string | undefined;
+const VERSION = typeof __HEALTHSPAN_VERSION__ === 'string' ? __HEALTHSPAN_VERSION__ : '0.0.0-dev';
+
+/** The request's context, on `req` and `res`: listeners added to them run in it. */
+const CONTEXT = Symbol('healthspan.http.server.context');
+const STATE = Symbol('healthspan.http.server.state');
+
+interface RequestState {
+  span: Span;
+  start: number;
+  method: string;
+  scheme: string;
+  path: string;
+  protocol: string;
+  rpc: RPCMetadata;
+  done: boolean;
+  /** Ends the span; kept here so the shared close listener needs no per-request closure. */
+  owner: HttpServerInstrumentation;
+}
+
+type Carrier = { [CONTEXT]?: Context; [STATE]?: RequestState };
+type Emit = Server['emit'];
+type On = (this: unknown, event: string | symbol, listener: (...args: unknown[]) => unknown) => unknown;
+
+/**
+ * SERVER spans and `http.server.request.duration` for `node:http` / `node:https` servers,
+ * built for a small per-request cost: no URL object, no per-request method patching (the
+ * listener binding lives on the prototypes and reads one symbol), propagation extraction
+ * only when a propagation header is present, and the route resolved once at the end —
+ * after routers (express, koa, fastify) had the chance to set it on the RPC metadata.
+ * Outgoing requests stay with the official HttpInstrumentation.
+ */
+export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
+  private duration!: Histogram;
+  private propagationFields: string[] | undefined;
+
+  constructor(config: HttpServerInstrumentationConfig = {}) {
+    super('healthspan-http-server', VERSION, config);
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this.duration = this.meter.createHistogram('http.server.request.duration', {
+      unit: 's',
+      description: 'Duration of HTTP server requests.',
+    });
+  }
+
+  protected init() {
+    return (['http', 'https'] as const).map(
+      (name) =>
+        new InstrumentationNodeModuleDefinition(
+          name,
+          ['*'],
+          (exports) => this.patch(exports, name),
+          (exports) => this.unpatch(exports),
+        ),
+    );
+  }
+
+  private patch(exports: typeof import('node:http'), scheme: 'http' | 'https') {
+    if (!exports?.Server) return exports;
+    const proto = exports.Server.prototype;
+    if (isWrapped(proto.emit)) this._unwrap(proto, 'emit');
+    this._wrap(proto, 'emit', (original: Emit) => this.wrapEmit(original, scheme) as Emit);
+    // IncomingMessage/ServerResponse come from node:http (https reuses them).
+    for (const cls of [exports.IncomingMessage, exports.ServerResponse]) {
+      if (!cls?.prototype) continue;
+      for (const method of ['on', 'addListener', 'prependListener'] as const) {
+        if (isWrapped(cls.prototype[method])) continue;
+        this._wrap(cls.prototype, method, bindListeners as never);
+      }
+    }
+    return exports;
+  }
+
+  private unpatch(exports: typeof import('node:http')) {
+    if (!exports?.Server) return;
+    this._unwrap(exports.Server.prototype, 'emit');
+    for (const cls of [exports.IncomingMessage, exports.ServerResponse]) {
+      if (!cls?.prototype) continue;
+      for (const method of ['on', 'addListener', 'prependListener'] as const) {
+        if (isWrapped(cls.prototype[method])) this._unwrap(cls.prototype, method);
+      }
+    }
+  }
+
+  private wrapEmit(original: Emit, scheme: string) {
+    const instrumentation = this;
+    return function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event !== 'request') return original.apply(this, [event, ...args] as Parameters<Emit>);
+      return instrumentation.traceRequest(this, original, args as [IncomingMessage, ServerResponse], scheme);
+    };
+  }
+
+  private traceRequest(server: Server, original: Emit, args: [IncomingMessage, ServerResponse], scheme: string): boolean {
+    const [req, res] = args;
+    const emit = () => (original as (this: Server, event: string, ...a: unknown[]) => boolean).call(server, 'request', req, res);
+    const config = this._config;
+    let ignored = false;
+    try {
+      ignored = config.ignoreIncomingRequest?.(req) === true;
+    } catch (err) {
+      this._diag.error('ignoreIncomingRequest threw', err);
+    }
+    if (ignored) return context.with(suppressTracing(context.active()), emit);
+
+    const headers = req.headers;
+    const method = normalizeMethod(req.method);
+    const { path, query } = splitTarget(req.url);
+    const attributes: Attributes = {
+      'http.request.method': method,
+      'url.scheme': scheme,
+      'url.path': path,
+      'network.protocol.version': req.httpVersion,
+    };
+    if (method === '_OTHER' && req.method) attributes['http.request.method_original'] = req.method;
+    if (query !== undefined) attributes['url.query'] = query;
+    const host = parseHost(headers.host);
+    if (host.address !== undefined) attributes['server.address'] = host.address;
+    if (host.port !== undefined) attributes['server.port'] = host.port;
+    const client = clientAddress(headers, req.socket?.remoteAddress);
+    if (client !== undefined) attributes['client.address'] = client;
+    const ua = headers['user-agent'];
+    if (ua !== undefined) attributes['user_agent.original'] = ua;
+    for (const name of config.requestHeaders ?? []) {
+      const v = headers[name];
+      if (v !== undefined) attributes[`http.request.header.${name}`] = Array.isArray(v) ? v : [v];
+    }
+
+    const parent = this.hasPropagationHeader(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
+    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    const rpc: RPCMetadata = { type: RPCType.HTTP, span };
+    const ctx = setRPCMetadata(trace.setSpan(parent, span), rpc);
+    const state: RequestState = { span, start: performance.now(), method, scheme, path, protocol: req.httpVersion, rpc, done: false, owner: this };
+    (req as Carrier)[CONTEXT] = ctx;
+    (res as Carrier)[CONTEXT] = ctx;
+    (res as Carrier)[STATE] = state;
+    // 'close' follows 'finish', and also comes when the client goes away first.
+    originalOn(res).call(res, 'close', onResponseClose);
+    return context.with(ctx, () => {
+      try {
+        return emit();
+      } catch (err) {
+        this.finish(res, state, err as Error);
+        throw err;
+      }
+    });
+  }
+
+  /** Ends the span and records the duration; runs once per request. */
+  finish(res: ServerResponse, state: RequestState, error?: Error): void {
+    if (state.done) return;
+    state.done = true;
+    const { span } = state;
+    const status = res.statusCode;
+    const route = state.rpc.route ?? this._config.routeFallback?.(state.path);
+    span.setAttribute('http.response.status_code', status);
+    if (route !== undefined) {
+      span.setAttribute('http.route', route);
+      span.updateName(`${state.method} ${route}`);
+    }
+    for (const name of this._config.responseHeaders ?? []) {
+      const v = res.getHeader(name);
+      if (v !== undefined) span.setAttribute(`http.response.header.${name}`, Array.isArray(v) ? v : [String(v)]);
+    }
+    let errorType: string | undefined;
+    if (error) {
+      errorType = error.name || 'Error';
+      span.recordException(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    } else if (status >= 500) {
+      errorType = String(status);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    if (errorType !== undefined) span.setAttribute('error.type', errorType);
+    span.end();
+
+    const metricAttributes: Attributes = {
+      'http.request.method': state.method,
+      'url.scheme': state.scheme,
+      'network.protocol.version': state.protocol,
+      'http.response.status_code': status,
+    };
+    if (route !== undefined) metricAttributes['http.route'] = route;
+    if (errorType !== undefined) metricAttributes['error.type'] = errorType;
+    this.duration.record((performance.now() - state.start) / 1000, metricAttributes);
+  }
+
+  private hasPropagationHeader(headers: IncomingMessage['headers']): boolean {
+    // The propagators are set before the first request; their header names do not change.
+    const fields = (this.propagationFields ??= propagation.fields());
+    for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return true;
+    return false;
+  }
+}
+
+function onResponseClose(this: ServerResponse): void {
+  const state = (this as Carrier)[STATE];
+  state?.owner.finish(this, state);
+}
+
+/** The `on` our prototype wrapper delegates to, so our own listener is not bound. */
+function originalOn(res: ServerResponse): On {
+  const on = res.on as On & { __original?: On };
+  return on.__original ?? on;
+}
+
+/**
+ * Prototype wrapper for on/addListener/prependListener: a listener added to a traced
+ * request or response runs in that request's context (events such as 'data', 'end' and
+ * 'finish' are emitted from the socket, outside it). `listener` on the bound function keeps
+ * removeListener(original) and listeners() working.
+ */
+function bindListeners(original: On): On {
+  return function (this: unknown, event, listener) {
+    const ctx = (this as Carrier)[CONTEXT];
+    if (ctx === undefined || typeof listener !== 'function') return original.call(this, event, listener);
+    const bound = function (this: unknown, ...args: unknown[]) {
+      return context.with(ctx, listener, this, ...args);
+    } as typeof listener & { listener?: unknown };
+    bound.listener = listener;
+    return original.call(this, event, bound);
+  };
+}

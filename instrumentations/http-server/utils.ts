@@ -1,0 +1,49 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** `http.request.method`: a known method, or `_OTHER` (semantic conventions). */
+export function normalizeMethod(method: string | undefined): string {
+  if (method === undefined) return 'GET';
+  if (KNOWN_METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+}
+
+/** Splits a request target into path and query without allocating a URL. */
+export function splitTarget(target: string | undefined): { path: string; query: string | undefined } {
+  if (!target) return { path: '/', query: undefined };
+  const q = target.indexOf('?');
+  if (q === -1) return { path: target, query: undefined };
+  return { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** `server.address` / `server.port` from the Host header (`host`, `host:port`, `[v6]:port`). */
+export function parseHost(host: string | undefined): { address?: string; port?: number } {
+  if (!host) return {};
+  let end = host.length;
+  let start = 0;
+  if (host[0] === '[') {
+    const close = host.indexOf(']');
+    if (close === -1) return { address: host };
+    const port = host[close + 1] === ':' ? Number(host.slice(close + 2)) : undefined;
+    return { address: host.slice(1, close), port: Number.isInteger(port) ? port : undefined };
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon !== -1) {
+    const port = Number(host.slice(colon + 1));
+    end = colon;
+    return { address: host.slice(start, end), port: Number.isInteger(port) && port > 0 ? port : undefined };
+  }
+  return { address: host };
+}
+
+/** `client.address`: the first X-Forwarded-For hop, else the peer. */
+export function clientAddress(headers: IncomingHttpHeaders, peer: string | undefined): string | undefined {
+  const fwd = headers['x-forwarded-for'];
+  if (typeof fwd === 'string' && fwd !== '') {
+    const comma = fwd.indexOf(',');
+    return (comma === -1 ? fwd : fwd.slice(0, comma)).trim();
+  }
+  return peer;
+}
