@@ -46,7 +46,7 @@ beforeAll(async () => {
       req.once('end', () => {
         // Runs from the socket, after the request event: it must still see the request's span.
         const child = tracer.startSpan('after-body');
-        childParents.echo = child.parentSpanContext?.spanId;
+        childParents.echo = (child as unknown as ReadableSpan).parentSpanContext?.spanId;
         child.end();
         req.removeListener('data', onData);
         res.setHeader('content-type', 'text/plain');
