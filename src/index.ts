@@ -2,6 +2,7 @@ export { start, shutdown, getSdk, createPrometheusHandler, type Healthspan, type
 export { readConfigFromEnv, resolveConfig, ConfigError, INSTRUMENTATION_NAMES } from './config/env.js';
 export type * from './config/types.js';
 export { preload, preloadSync } from './preload.js';
+export { HttpServerInstrumentation, type HttpServerInstrumentationConfig } from '../instrumentations/http-server/index.js';
 export { templatePath, RouteTemplater, OTHER_ROUTE } from './http/route.js';
 export { createQueryRedactor } from './http/redact.js';
 export { ExportSpanProcessor, type ExportSpanProcessorOptions } from './exporters/span-processor.js';

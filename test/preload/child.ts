@@ -23,10 +23,15 @@ process.on('exit', () => running.forEach((p) => p.kill('SIGKILL')));
  * Spawns `node <flags> <script>` from the repo root (so `healthspan/register` resolves to
  * this package) with a clean telemetry env plus `env`, and waits for `listening <port>`.
  */
-export async function startApp(flags: string[], script: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<App> {
+export async function startApp(
+  flags: string[],
+  script: string,
+  env: Record<string, string> = {},
+  { timeoutMs = 15_000, node = process.execPath }: { timeoutMs?: number; node?: string } = {},
+): Promise<App> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OTEL_') && !k.startsWith('HEALTHSPAN_')) base[k] = v;
-  const proc = spawn(process.execPath, [...flags, script], {
+  const proc = spawn(node, [...flags, script], {
     cwd: ROOT,
     env: { ...base, OTEL_METRICS_EXPORTER: 'none', OTEL_SERVICE_NAME: 'fixture', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { findSample, scrape } from '../helpers/prometheus.ts';
 import { fixture, freePort, get, runScript, startApp, type App } from './child.ts';
-
-const SERVER = 2;
-const CLIENT = 3;
+import { CLIENT, SERVER, expectUserTrace } from './traces.ts';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -18,44 +16,6 @@ function otlpEnv(protocol: string): Record<string, string> {
     OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
-}
-
-/** Waits for the full trace of one GET /users/:id request and checks its exact shape. */
-async function expectUserTrace(serviceName: string, id: number): Promise<ReceivedSpan[]> {
-  const byService = (s: ReceivedSpan) => s.resource['service.name'] === serviceName;
-  const spans = await receiver.waitForSpans((all) => {
-    const root = all.find((s) => byService(s) && s.name === 'GET /users/:id' && s.attributes['url.path'] === `/users/${id}`);
-    return !!root && all.filter((s) => s.traceId === root.traceId).length >= 4;
-  }, 15_000);
-  const root = spans.find((s) => byService(s) && s.name === 'GET /users/:id' && s.attributes['url.path'] === `/users/${id}`)!;
-  const trace = spans.filter((s) => s.traceId === root.traceId);
-  const shape = trace
-    .map((s) => {
-      const parent = trace.find((p) => p.spanId === s.parentSpanId);
-      return `${s.name} [${s.kind}] <- ${parent ? parent.name : s.parentSpanId ? '?' : 'root'}`;
-    })
-    .sort();
-  expect(shape).toEqual(
-    [
-      `GET /users/:id [${SERVER}] <- root`,
-      `GET [${CLIENT}] <- GET /users/:id`,
-      `GET /hello [${SERVER}] <- GET`,
-      `pg.query:SELECT test [${CLIENT}] <- GET /users/:id`,
-    ].sort(),
-  );
-  expect(root.attributes['http.route']).toBe('/users/:id');
-  expect(root.attributes['http.response.status_code']).toBe(200);
-  const fetchSpan = trace.find((s) => s.kind === CLIENT && s.name === 'GET')!;
-  expect(fetchSpan.scope.name).toBe('@opentelemetry/instrumentation-undici');
-  // The secret query parameter never leaves the process.
-  expect(fetchSpan.attributes['url.full']).toMatch(/\/hello\?token=REDACTED$/);
-  const inner = trace.find((s) => s.name === 'GET /hello')!;
-  expect(inner.attributes['url.query']).toBe('token=REDACTED');
-  const query = trace.find((s) => s.name === 'pg.query:SELECT test')!;
-  expect(query.scope.name).toBe('@opentelemetry/instrumentation-pg');
-  expect(JSON.stringify(query.attributes)).not.toContain(String(id));
-  expect(root.resource['telemetry.distro.name']).toBe('healthspan');
-  return trace;
 }
 
 describe.each([
@@ -73,8 +33,18 @@ describe.each([
   it('puts the fetch CLIENT span and the pg CLIENT span under the incoming SERVER span, in one trace', async () => {
     const res = await get(`${app.url}/users/41`);
     expect(res).toEqual({ status: 200, body: '{"id":41,"n":42,"inner":"hello"}', type: 'application/json' });
-    await expectUserTrace(service, 41);
+    await expectUserTrace(receiver, service, 41);
     expect(receiver.requests.some((r) => r.protocol === protocol)).toBe(true);
+  });
+
+  it('traces an outgoing node:http request as a CLIENT span between the two SERVER spans', async () => {
+    expect((await get(`${app.url}/via-http`)).body).toBe('via http: hello');
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.resource['service.name'] === service && s.name === 'GET /via-http'));
+    const root = spans.find((s) => s.resource['service.name'] === service && s.name === 'GET /via-http')!;
+    const client = spans.find((s) => s.parentSpanId === root.spanId)!;
+    expect(client).toMatchObject({ name: 'GET', kind: CLIENT, scope: { name: '@opentelemetry/instrumentation-http' } });
+    const inner = await receiver.waitForSpans((all) => all.some((s) => s.parentSpanId === client.spanId));
+    expect(inner.find((s) => s.parentSpanId === client.spanId)).toMatchObject({ name: 'GET /hello', kind: SERVER });
   });
 
   it('prints one startup block and then the modules it patched', async () => {

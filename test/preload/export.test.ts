@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { findSample, scrape } from '../helpers/prometheus.ts';
+import { fixture, get, runScript, startApp } from './child.ts';
+import { CLIENT, SERVER } from './traces.ts';
+
+const receivers: OtlpReceiver[] = [];
+afterAll(() => Promise.all(receivers.map((r) => r.close())));
+
+describe.each([
+  ['grpc', 'grpc'],
+  ['http/protobuf', 'http'],
+  ['http/json', 'http'],
+] as const)('OTLP traces and metrics over %s', (protocol, kind) => {
+  it('exports the request span and the http.server.request.duration metric', async () => {
+    const receiver = await startOtlpReceiver({ protocol: kind });
+    receivers.push(receiver);
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+    });
+    try {
+      expect((await get(`${app.url}/hello`)).status).toBe(200);
+      const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /hello'));
+      expect(spans.find((s) => s.name === 'GET /hello')!.kind).toBe(SERVER);
+      const metric = await receiver.waitForMetric('http.server.request.duration');
+      expect(metric.type).toBe('histogram');
+      expect(metric.unit).toBe('s');
+      const point = metric.points.find((p) => p.attributes['http.route'] === '/hello')!;
+      expect(point.count).toBe(1);
+      expect(point.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
+      expect(receiver.requests.every((r) => r.protocol === protocol)).toBe(true);
+      // Headers (gRPC: metadata) reach the collector.
+      expect(receiver.requests.every((r) => r.headers['x-tenant'] === 'acme')).toBe(true);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('createPrometheusHandler', () => {
+  it("serves the metrics from the app's own server when HEALTHSPAN_PROMETHEUS_SERVE=false", async () => {
+    const app = await startApp(['--import', 'healthspan/register'], fixture('mounted-metrics.mjs'), {
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      HEALTHSPAN_PROMETHEUS_SERVE: 'false',
+    });
+    try {
+      expect((await get(`${app.url}/page`)).body).toBe('ok');
+      const res = await scrape(`${app.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(findSample(res.samples, 'http_server_request_duration_count', { http_route: '/page' })?.value).toBe(1);
+      expect(app.stderr()).toContain('metrics:          prometheus (mounted with createPrometheusHandler(), no listener)');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('answers 503 with a reason when healthspan does not run with the Prometheus exporter', async () => {
+    const app = await startApp([], fixture('mounted-metrics.mjs'));
+    try {
+      const res = await get(`${app.url}/metrics`);
+      expect(res).toEqual({ status: 503, body: 'healthspan is not running with OTEL_METRICS_EXPORTER=prometheus\n', type: 'text/plain; charset=utf-8' });
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('a process that ends on its own', () => {
+  it('flushes its spans on beforeExit and exits normally', async () => {
+    const receiver = await startOtlpReceiver();
+    receivers.push(receiver);
+    const r = await runScript(['--import', 'healthspan/register'], fixture('short-lived.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_METRICS_EXPORTER: 'none',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('got bye\n');
+    const names = receiver.spans.map((s) => `${s.name} ${s.kind}`).sort();
+    expect(names).toEqual([`GET ${CLIENT}`, `GET /once ${SERVER}`].sort());
+  });
+});
