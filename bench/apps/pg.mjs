@@ -1,6 +1,7 @@
 // Benchmark app: GET / → one `SELECT $1::int + 1` through a pg.Pool of 10 connections.
 // Prints its port once listening; answers 500 with the error when the query fails.
 import http from 'node:http';
+import { serve } from './serve.mjs';
 import pg from 'pg';
 
 const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -28,19 +29,4 @@ const server = http.createServer((req, res) => {
   );
 });
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  server.close();
-  server.closeAllConnections();
-  if (process.env.BENCH_EXIT_ON_STDIN_END) process.stdin.destroy();
-  pool.end().catch(logError);
-}
-process.on('SIGTERM', stop);
-// The orchestrator holds our stdin: if it dies without cleaning up, we go too.
-if (process.env.BENCH_EXIT_ON_STDIN_END) process.stdin.on('end', stop).on('error', stop).resume();
-
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(`listening on ${server.address().port}`);
-});
+serve(server, () => pool.end().catch(logError));

@@ -110,21 +110,6 @@ export function resolveConfig(
     ['tracecontext', 'baggage'],
   );
 
-  const traceProtocol = r.pick(
-    opt('traces.otlp.protocol', o.traces?.otlp?.protocol),
-    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    oneOf(PROTOCOLS),
-    PROTOCOLS.join('|'),
-    'http/protobuf',
-  );
-  const metricProtocol = r.pick(
-    opt('metrics.otlp.protocol', o.metrics?.otlp?.protocol),
-    ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    oneOf(PROTOCOLS),
-    PROTOCOLS.join('|'),
-    'http/protobuf',
-  );
-
   const sampler = r.pick(opt('traces.sampler', o.traces?.sampler), ['OTEL_TRACES_SAMPLER'], oneOf(SAMPLERS), SAMPLERS.join('|'), 'parentbased_always_on');
   const samplerArg = r.pick(opt('traces.samplerArg', o.traces?.samplerArg), ['OTEL_TRACES_SAMPLER_ARG'], numberIn(0, 1), 'a number from 0 to 1', 1);
 
@@ -153,7 +138,7 @@ export function resolveConfig(
     propagators: propagators.includes('none') ? [] : (propagators as SdkConfig['propagators']),
     traces: {
       exporter: r.pick(opt('traces.exporter', o.traces?.exporter), ['OTEL_TRACES_EXPORTER'], oneOf(TRACES_EXPORTERS), TRACES_EXPORTERS.join('|'), 'otlp'),
-      otlp: otlpSignal(r, 'traces', traceProtocol, o.traces?.otlp),
+      otlp: otlpSignal(r, 'traces', o.traces?.otlp),
       sampler,
       samplerArg,
       batch: {
@@ -165,7 +150,7 @@ export function resolveConfig(
     },
     metrics: {
       exporters: metricsExporters.includes('none') ? [] : metricsExporters,
-      otlp: otlpSignal(r, 'metrics', metricProtocol, o.metrics?.otlp),
+      otlp: otlpSignal(r, 'metrics', o.metrics?.otlp),
       exportIntervalMillis: r.pick(opt('metrics.exportIntervalMillis', o.metrics?.exportIntervalMillis), ['OTEL_METRIC_EXPORT_INTERVAL'], intIn(100, 86_400_000), 'milliseconds from 100 to 86400000', 60000),
       exportTimeoutMillis: r.pick(opt('metrics.exportTimeoutMillis', o.metrics?.exportTimeoutMillis), ['OTEL_METRIC_EXPORT_TIMEOUT'], intIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 30000),
       prometheus: {
@@ -190,13 +175,15 @@ export function resolveConfig(
   return { config, problems: r.problems };
 }
 
-function otlpSignal(
-  r: SettingReader,
-  signal: 'traces' | 'metrics',
-  protocol: OtlpSignalConfig['protocol'],
-  o: Partial<OtlpSignalConfig> | undefined,
-): OtlpSignalConfig {
+function otlpSignal(r: SettingReader, signal: 'traces' | 'metrics', o: Partial<OtlpSignalConfig> | undefined): OtlpSignalConfig {
   const SIG = signal.toUpperCase();
+  const protocol = r.pick(
+    { path: `${signal}.otlp.protocol`, value: o?.protocol },
+    [`OTEL_EXPORTER_OTLP_${SIG}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    oneOf(PROTOCOLS),
+    PROTOCOLS.join('|'),
+    'http/protobuf',
+  );
   const grpc = protocol === 'grpc';
   const base = r.pick(undefined, ['OTEL_EXPORTER_OTLP_ENDPOINT'], httpUrl, 'an http(s) URL', grpc ? 'http://localhost:4317' : 'http://localhost:4318');
   // The spec: a per-signal endpoint is used as is; the base one gets /v1/<signal> appended (HTTP only).
