@@ -8,3 +8,7 @@ export { createQueryRedactor } from './http/redact.js';
 export { ExportSpanProcessor, type ExportSpanProcessorOptions } from './exporters/span-processor.js';
 export { DropCounter } from './exporters/dropped.js';
 export { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, VERSION } from './semconv.js';
+export { sanitizeSql, type SanitizeOptions, type SqlDialect } from './db/sanitize.js';
+export { summarizeSql, type SummarizeOptions, type QuerySummary } from './db/summary.js';
+export { DbProcessor, type DbProcessorOptions } from './db/processor.js';
+export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../instrumentations/pg-pool/index.js';

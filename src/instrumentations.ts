@@ -4,6 +4,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { SdkConfig } from './config/types.js';
 import type { RouteTemplater } from './http/route.js';
 import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
+import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
 
 // Instrumentation packages load only when enabled, so a disabled one costs nothing.
 const load = createRequire(import.meta.url);
@@ -13,6 +14,14 @@ export interface InstrumentationContext {
   templater: RouteTemplater;
   /** Incoming requests for which no span is made (our own endpoints). */
   ignoreIncoming: (req: IncomingMessage) => boolean;
+  /** Reported once when more pools exist than the pool metrics observe. */
+  onPoolLimit: (limit: number) => void;
+}
+
+/** Redis arguments (keys, values) are never exported: the command and one `?` per argument. */
+export function redisStatement(command: string, args: unknown[]): string {
+  const n = Math.min(args.length, 16);
+  return `${command}${' ?'.repeat(n)}${args.length > n ? ' …' : ''}`;
 }
 
 type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentation[];
@@ -48,10 +57,28 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
       headersToSpanAttributes: { requestHeaders: config.http.requestHeaders, responseHeaders: config.http.responseHeaders },
     });
   },
-  pg: () => {
+  // pg: the official instrumentation for query spans, our PgPoolInstrumentation for pool
+  // metrics that stay correct with several pools (instrumentations/pg-pool).
+  pg: ({ config, onPoolLimit }) => {
     const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg');
-    // Connect spans double the spans of a pooled query for little insight; pool metrics cover waits.
-    return new PgInstrumentation({ requireParentSpan: false, ignoreConnectSpans: true });
+    return [
+      new PgInstrumentation({ requireParentSpan: false, ignoreConnectSpans: !config.db.connectSpans }),
+      new PgPoolInstrumentation({ onPoolLimit }),
+    ];
+  },
+  // Statements are summarized and sanitized by DbProcessor, the same way for every client.
+  mysql2: () => {
+    const { MySQL2Instrumentation } = load('@opentelemetry/instrumentation-mysql2');
+    return new MySQL2Instrumentation({ maskStatement: false });
+  },
+  redis: () => {
+    const { RedisInstrumentation } = load('@opentelemetry/instrumentation-redis');
+    return new RedisInstrumentation({ dbStatementSerializer: redisStatement });
+  },
+  ioredis: () => {
+    const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis');
+    // Like node-redis: commands outside a request (jobs, start-up) are traced too.
+    return new IORedisInstrumentation({ dbStatementSerializer: redisStatement, requireParentSpan: false });
   },
   express: () => {
     const { ExpressInstrumentation } = load('@opentelemetry/instrumentation-express');

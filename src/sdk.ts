@@ -45,6 +45,7 @@ import { RouteTemplater } from './http/route.js';
 import { INSTRUMENTATIONS, moduleNames } from './instrumentations.js';
 import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
+import { DbProcessor } from './db/processor.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
 import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
@@ -156,12 +157,14 @@ class RunningSdk implements Healthspan {
           'Use a router (express, fastify, koa) or raise HEALTHSPAN_HTTP_ROUTE_LIMIT',
       ),
     );
+    const onPoolLimit = (limit: number) =>
+      logger.warnOnce(`more than ${limit} pg pools are alive at once; the pool metrics observe the first ${limit} only`);
     const promPath = config.metrics.prometheus.path;
     const ignoreIncoming = (req: IncomingMessage) =>
       ignoredPorts.size > 0 && ignoredPorts.has(req.socket?.localPort ?? -1) && (req.url ?? '').split('?')[0] === promPath;
     for (const name of config.instrumentations) {
       try {
-        const made = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming });
+        const made = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming, onPoolLimit });
         this.instrumentations.set(name, Array.isArray(made) ? made : [made]);
       } catch (err) {
         logger.warnOnce(`instrumentation ${name} could not be loaded (${(err as Error).message}); it is skipped`);
@@ -217,7 +220,10 @@ class RunningSdk implements Healthspan {
 
   private buildTracerProvider(resource: Resource): TracerProvider | undefined {
     const c = this.config.traces;
-    const processors: SpanProcessor[] = [new RedactProcessor(createQueryRedactor(this.config.http.redactQueryParams))];
+    const processors: SpanProcessor[] = [
+      new DbProcessor({ sanitize: this.config.db.sanitize, meter: this.meterProvider?.getMeter(SCOPE_NAME, VERSION) }),
+      new RedactProcessor(createQueryRedactor(this.config.http.redactQueryParams)),
+    ];
     if (c.exporter === 'otlp') {
       processors.push(
         new ExportSpanProcessor({
@@ -299,6 +305,11 @@ const DURATION_VIEWS: ViewOptions[] = [
     instrumentName,
     aggregation: durationHistogram,
   })),
+  // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
+  // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
+  ...['@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-mysql2', '@opentelemetry/instrumentation-redis', '@opentelemetry/instrumentation-ioredis'].map(
+    (meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } }),
+  ),
   {
     // http and undici both record this metric, with different descriptions; one
     // description avoids a conflict warning on every start.

@@ -5,5 +5,6 @@
 // section in docs/benchmarks.md. Add a suite here and its section appears in the report;
 // `BENCH_ONLY=<part>` reruns one part without losing the others' last results.
 import { overheadSuite } from './overhead.mjs';
+import { sanitizerSuite } from './sanitizer.mjs';
 
-export const suites = [overheadSuite];
+export const suites = [overheadSuite, sanitizerSuite];

@@ -25,7 +25,7 @@ import type {
 } from './types.js';
 
 /** Every instrumentation healthspan knows, by the short name used in OTEL_NODE_*_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'express', 'fastify', 'koa', 'runtime-node'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node'] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 const TRACES_EXPORTERS = ['otlp', 'console', 'none'] as const;
@@ -165,6 +165,10 @@ export function resolveConfig(
       responseHeaders: headerList(r, 'http.responseHeaders', o.http?.responseHeaders, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS'),
       routeTemplateLimit: r.pick(opt('http.routeTemplateLimit', o.http?.routeTemplateLimit), ['HEALTHSPAN_HTTP_ROUTE_LIMIT'], intIn(1, 10_000), 'an integer from 1 to 10000', 200),
       redactQueryParams: r.pick(opt('http.redactQueryParams', o.http?.redactQueryParams), ['HEALTHSPAN_REDACT_QUERY_PARAMS'], stringList, 'a comma list of parameter names', []),
+    },
+    db: {
+      sanitize: r.pick(opt('db.sanitize', o.db?.sanitize), ['HEALTHSPAN_DB_SANITIZE'], parseBool, 'true or false', true),
+      connectSpans: r.pick(opt('db.connectSpans', o.db?.connectSpans), ['HEALTHSPAN_DB_CONNECT_SPANS'], parseBool, 'true or false', false),
     },
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,

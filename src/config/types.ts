@@ -100,6 +100,17 @@ export interface HttpConfig {
   redactQueryParams: string[];
 }
 
+export interface DbConfig {
+  /**
+   * Replace literals in `db.query.text` by `?`, collapse `IN (…)` lists and drop comments.
+   * Turning this off exports the statements as the app wrote them, literals included: unsafe.
+   * @default true
+   */
+  sanitize: boolean;
+  /** A span for every new pg connection (`pg.connect`, `pg-pool.connect`). @default false */
+  connectSpans: boolean;
+}
+
 export interface SdkConfig {
   /** Turns the whole SDK into a no-op. @default false */
   disabled: boolean;
@@ -114,9 +125,10 @@ export interface SdkConfig {
   traces: TracesConfig;
   metrics: MetricsConfig;
   http: HttpConfig;
+  db: DbConfig;
   /**
-   * Instrumentations to enable, by short name (`http`, `undici`, `pg`, `express`, `fastify`,
-   * `koa`, `runtime-node`). @default all of them
+   * Instrumentations to enable, by short name (`http`, `undici`, `pg`, `mysql2`, `redis`,
+   * `ioredis`, `express`, `fastify`, `koa`, `runtime-node`). @default all of them
    */
   instrumentations: string[];
   /** @default 'info' */

@@ -86,3 +86,25 @@ describe('a process that ends on its own', () => {
     expect(names).toEqual([`GET ${CLIENT}`, `GET /once ${SERVER}`].sort());
   });
 });
+
+describe('HEALTHSPAN_DB_CONNECT_SPANS=true', () => {
+  it('adds the pg connect spans under the request', async () => {
+    const receiver = await startOtlpReceiver();
+    receivers.push(receiver);
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      HEALTHSPAN_DB_CONNECT_SPANS: 'true',
+    });
+    try {
+      expect((await get(`${app.url}/users/3`)).status).toBe(200);
+      const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'pg.connect'));
+      const root = spans.find((s) => s.name === 'GET /users/:id')!;
+      const poolConnect = spans.find((s) => s.name === 'pg-pool.connect')!;
+      expect(poolConnect).toMatchObject({ kind: CLIENT, parentSpanId: root.spanId });
+      expect(spans.find((s) => s.name === 'pg.connect')).toMatchObject({ kind: CLIENT, parentSpanId: poolConnect.spanId });
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scrubQuoted } from '../../src/db/processor.js';
 import { createQueryRedactor } from '../../src/http/redact.js';
 
 const redact = createQueryRedactor(['email']);
@@ -24,5 +25,18 @@ describe('createQueryRedactor', () => {
     ['http://h/p?bad=%E0%A4%A', 'http://h/p?bad=%E0%A4%A'],
   ])('%s → %s', (input, want) => {
     expect(redact(input)).toBe(want);
+  });
+});
+
+describe('scrubQuoted (database error messages)', () => {
+  it.each([
+    ['relation "users" does not exist', 'relation ? does not exist'],
+    ["Duplicate entry 'bob@x.io' for key 'email'", 'Duplicate entry ?'],
+    ["You have an error near 'SELEC * FROM t WHERE pw = 's3cr3t'' at line 1", 'You have an error near ? at line 1'],
+    ["unbalanced 'quote here", 'unbalanced ?'],
+    ['no quotes at all', 'no quotes at all'],
+    ['mixed "a" and \'b\' and `c`', 'mixed ? and ? and ?'],
+  ])('%s → %s', (input, want) => {
+    expect(scrubQuoted(input)).toBe(want);
   });
 });

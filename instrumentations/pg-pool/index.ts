@@ -1,0 +1,2 @@
+export { PgPoolInstrumentation, poolName } from './instrumentation.js';
+export type { PgPoolInstrumentationConfig } from './types.js';
