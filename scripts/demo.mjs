@@ -802,10 +802,11 @@ function summariseMetrics(text, checks) {
     checks.push(['warn', 'db.client.operation.duration is on /metrics']);
   } else {
     checks.push(['ok', `db.client.operation.duration is on /metrics (${dbBase})`]);
-    const groups = histogramsBy(samples, dbBase, (l) => `${l.db_system_name ?? l.db_system ?? ''} ${l.db_operation_name ?? l.db_operation ?? '(no operation)'}`.trim());
+    // db.query.summary (`SELECT users`) is the low-cardinality statement name healthspan records.
+    const groups = histogramsBy(samples, dbBase, (l) => `${l.db_system_name ?? l.db_system ?? ''} ${l.db_query_summary ?? l.db_operation_name ?? '(no operation)'}`.trim());
     out('');
-    out(`  Database operations (${dbBase})`);
-    out(`    ${pad('operation', 26)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
+    out(`  Database statements (${dbBase}, by db.query.summary)`);
+    out(`    ${pad('statement', 26)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
     for (const g of groups.sort((a, b) => b.count - a.count)) {
       const errors = (g.series ?? []).filter((s) => s.labels.error_type).reduce((a, s) => a + s.value, 0);
       out(`    ${pad(g.key, 26)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);

@@ -18,10 +18,28 @@ export interface InstrumentationContext {
   onPoolLimit: (limit: number) => void;
 }
 
-/** Redis arguments (keys, values) are never exported: the command and one `?` per argument. */
+/**
+ * Redis arguments (keys, values) are never exported: `db.query.text` is the command and one
+ * `?` per key (`SET ?`, `MGET ? ? ?`, at most 16), from Redis' own command table
+ * (`@ioredis/commands`); a command it does not know gets no placeholders.
+ */
 export function redisStatement(command: string, args: unknown[]): string {
-  const n = Math.min(args.length, 16);
-  return `${command}${' ?'.repeat(n)}${args.length > n ? ' …' : ''}`;
+  const name = command.toUpperCase();
+  let keys = 0;
+  try {
+    const commands = loadRedisCommands();
+    const lower = command.toLowerCase();
+    if (commands.exists(lower)) keys = commands.getKeyIndexes(lower, args as string[]).length;
+  } catch {
+    keys = 0;
+  }
+  const n = Math.min(keys, 16);
+  return `${name}${' ?'.repeat(n)}${keys > n ? ' …' : ''}`;
+}
+
+let redisCommands: { exists(c: string): boolean; getKeyIndexes(c: string, args: string[]): number[] } | undefined;
+function loadRedisCommands() {
+  return (redisCommands ??= load('@ioredis/commands'));
 }
 
 type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentation[];

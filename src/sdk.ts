@@ -45,6 +45,7 @@ import { RouteTemplater } from './http/route.js';
 import { INSTRUMENTATIONS, moduleNames } from './instrumentations.js';
 import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
+import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
 import { DbProcessor } from './db/processor.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
@@ -264,7 +265,7 @@ class RunningSdk implements Healthspan {
       }
     }
     if (readers.length === 0) return undefined;
-    const provider = new MeterProvider({ resource, readers, views: DURATION_VIEWS });
+    const provider = new MeterProvider({ resource, readers, views: VIEWS });
     metrics.setGlobalMeterProvider(provider);
     return provider;
   }
@@ -290,21 +291,10 @@ class RunningSdk implements Healthspan {
 }
 
 /**
- * Latency buckets (seconds) that resolve fast requests and queries: the instrumentations'
- * defaults start at 5 ms, so most healthy endpoints would all fall in the first bucket.
+ * Our own histograms carry DURATION_BUCKETS as advice; these views cover what the official
+ * instrumentations record.
  */
-export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-
-const durationHistogram = {
-  type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM as const,
-  options: { boundaries: DURATION_BUCKETS },
-};
-
-const DURATION_VIEWS: ViewOptions[] = [
-  ...['http.server.request.duration', 'db.client.operation.duration'].map((instrumentName) => ({
-    instrumentName,
-    aggregation: durationHistogram,
-  })),
+const VIEWS: ViewOptions[] = [
   // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
   // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
   ...['@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-mysql2', '@opentelemetry/instrumentation-redis', '@opentelemetry/instrumentation-ioredis'].map(
@@ -315,7 +305,7 @@ const DURATION_VIEWS: ViewOptions[] = [
     // description avoids a conflict warning on every start.
     instrumentName: 'http.client.request.duration',
     description: 'Duration of HTTP client requests.',
-    aggregation: durationHistogram,
+    aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS } },
   },
 ];
 
@@ -328,7 +318,7 @@ function buildResource(config: SdkConfig): Resource {
     else if (name === 'serviceinstance') detectors.push(serviceInstanceIdDetector);
     // 'env': OTEL_RESOURCE_ATTRIBUTES is already parsed into config.resourceAttributes.
   }
-  return defaultResource()
+  const resource = defaultResource()
     .merge(detectors.length > 0 ? detectResources({ detectors }) : null)
     .merge(
       resourceFromAttributes({
@@ -338,6 +328,10 @@ function buildResource(config: SdkConfig): Resource {
         'telemetry.distro.version': VERSION,
       }),
     );
+  // Asynchronous detector results (host.id) are merged only once someone waits for them;
+  // start that now so a scrape a few milliseconds after start-up sees a settled resource.
+  resource.waitForAsyncAttributes?.().catch(() => {});
+  return resource;
 }
 
 function buildSampler(name: SdkConfig['traces']['sampler'], ratio: number): Sampler {

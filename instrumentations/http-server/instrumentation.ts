@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import { DURATION_BUCKETS } from '../shared/buckets.js';
 import type { HttpServerInstrumentationConfig } from './types.js';
 import { clientAddress, normalizeMethod, parseHost, splitTarget } from './utils.js';
 
@@ -61,6 +62,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     this.duration = this.meter.createHistogram('http.server.request.duration', {
       unit: 's',
       description: 'Duration of HTTP server requests.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     });
   }
 

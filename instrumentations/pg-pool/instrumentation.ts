@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { DURATION_BUCKETS } from '../shared/buckets.js';
 import type { PgPoolInstrumentationConfig } from './types.js';
 
 declare const __HEALTHSPAN_VERSION__: string | undefined;
@@ -52,6 +53,7 @@ export class PgPoolInstrumentation extends InstrumentationBase<PgPoolInstrumenta
     this.waitTime = meter.createHistogram('db.client.connection.wait_time', {
       unit: 's',
       description: 'Time it took to obtain an open connection from the pool.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     });
     this.timeouts = meter.createCounter('db.client.connection.timeouts', {
       unit: '{timeout}',

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
 import { sanitizeSql } from './sanitize.js';
 import { summarizeSql } from './summary.js';
 
@@ -49,6 +50,7 @@ export class DbProcessor implements SpanProcessor {
     this.duration = options.meter?.createHistogram('db.client.operation.duration', {
       unit: 's',
       description: 'Duration of database client operations.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     });
   }
 
@@ -88,7 +90,6 @@ export class DbProcessor implements SpanProcessor {
           span.setAttribute('db.query.summary', summary);
           span.updateName(summary);
         }
-        if (typeof text === 'string' && system === 'redis') span.setAttribute('db.query.text', upperFirstWord(text));
       }
     } catch {
       // A span we cannot read must still end; its text is dropped rather than exported raw.
@@ -151,9 +152,4 @@ export function scrubQuoted(message: string): string {
     out = last > first ? `${out.slice(0, first)}?${out.slice(last + 1)}` : `${out.slice(0, first)}?`;
   }
   return out;
-}
-
-function upperFirstWord(text: string): string {
-  const space = text.indexOf(' ');
-  return space === -1 ? text.toUpperCase() : text.slice(0, space).toUpperCase() + text.slice(space);
 }

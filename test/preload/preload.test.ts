@@ -104,6 +104,9 @@ describe('Prometheus', () => {
       }
       expect(findSample(runtime.samples, 'nodejs_eventloop_delay_p99')?.value).toBeGreaterThan(0);
       expect(runtime.samples.some((s) => s.name === 'v8js_memory_heap_used')).toBe(true);
+      // Detector results that arrive asynchronously (host.id) are there on the first scrape.
+      expect(findSample(runtime.samples, 'target_info')?.labels.host_id).toMatch(/^\w{8,}$/);
+      expect(app.stderr()).not.toMatch(/error/i);
       // Nothing listens beyond loopback.
       expect(app.stderr()).toContain(`metrics:          prometheus http://127.0.0.1:${port}/metrics`);
     } finally {
