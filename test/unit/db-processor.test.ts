@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { DbProcessor } from '../../src/db/processor.js';
+
+function setup(sanitize = true) {
+  const spans = new InMemorySpanExporter();
+  const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter: metrics, exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const provider = new TracerProvider({
+    spanProcessors: [new DbProcessor({ sanitize, meter: meterProvider.getMeter('healthspan') }), new SimpleSpanProcessor({ exporter: spans })],
+  });
+  const tracer = provider.getTracer('test');
+  const end = (name: string, attributes: Attributes, kind = SpanKind.CLIENT, fail?: () => void) => {
+    const span = tracer.startSpan(name, { kind, attributes });
+    if (fail) {
+      span.recordException("PostgreSQL error of type 'error' occurred (code: 23505)");
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'duplicate key value violates unique constraint "users_email_key"' });
+    }
+    span.end();
+    return spans.getFinishedSpans().at(-1)!;
+  };
+  const points = async () => {
+    await reader.forceFlush();
+    const m = metrics.getMetrics().at(-1)!.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === 'db.client.operation.duration');
+    return m?.dataPoints.map((p) => p.attributes) ?? [];
+  };
+  return { end, points };
+}
+
+const pg = { 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'server.address': 'db', 'server.port': 5432 };
+
+describe('DbProcessor', () => {
+  it('names the span by its summary, derives operation and collection, and sanitizes the text', () => {
+    const { end } = setup();
+    const span = end('pg.query:SELECT shop', { ...pg, 'db.query.text': "SELECT * FROM users WHERE email = 'a@b.c' AND id IN (1, 2, 3)" });
+    expect(span.name).toBe('SELECT users');
+    expect(span.attributes).toEqual({
+      ...pg,
+      'db.query.text': 'SELECT * FROM users WHERE email = ? AND id IN (?)',
+      'db.query.summary': 'SELECT users',
+      'db.operation.name': 'SELECT',
+      'db.collection.name': 'users',
+    });
+  });
+
+  it('keeps the text as written when sanitizing is off (unsafe) but still names the span', () => {
+    const { end } = setup(false);
+    const span = end('q', { ...pg, 'db.query.text': "DELETE FROM sessions WHERE token = 'abc'" });
+    expect(span.name).toBe('DELETE sessions');
+    expect(span.attributes['db.query.text']).toBe("DELETE FROM sessions WHERE token = 'abc'");
+  });
+
+  it('sets error.type from the SQLSTATE and removes quoted parts from the status message', () => {
+    const { end } = setup();
+    const span = end('q', { ...pg, 'db.query.text': 'INSERT INTO users (email) VALUES ($1)' }, SpanKind.CLIENT, () => {});
+    expect(span.attributes['error.type']).toBe('23505');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'duplicate key value violates unique constraint ?' });
+  });
+
+  it('names redis spans by the upper-cased command', () => {
+    const { end } = setup();
+    const span = end('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'db.query.text': 'GET ?' });
+    expect(span.name).toBe('GET');
+    expect(span.attributes).toMatchObject({ 'db.operation.name': 'GET', 'db.query.summary': 'GET', 'db.query.text': 'GET ?' });
+  });
+
+  it('leaves spans that are not database CLIENT spans alone', () => {
+    const { end } = setup();
+    expect(end('GET /x', { 'http.request.method': 'GET' }).name).toBe('GET /x');
+    expect(end('internal', { ...pg, 'db.query.text': "SELECT 'x'" }, SpanKind.INTERNAL).attributes['db.query.text']).toBe("SELECT 'x'");
+  });
+
+  it('records db.client.operation.duration with low-cardinality attributes only', async () => {
+    const { end, points } = setup();
+    end('q', { ...pg, 'db.query.text': 'SELECT name FROM users WHERE id = 7' });
+    end('q', { ...pg, 'db.query.text': 'SELECT name FROM users WHERE id = 8' });
+    end('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'db.query.text': 'GET ?' });
+    end('GET /x', { 'http.request.method': 'GET' });
+    expect(await points()).toEqual([
+      { ...pg, 'db.operation.name': 'SELECT', 'db.collection.name': 'users', 'db.query.summary': 'SELECT users' },
+      { 'db.system.name': 'redis', 'db.operation.name': 'GET', 'db.query.summary': 'GET' },
+    ]);
+  });
+});
