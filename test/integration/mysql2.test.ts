@@ -4,6 +4,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { getSdk, shutdown, start } from '../../src/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { exported, underParent } from './spans.ts';
 import { fixture, runScript } from '../preload/child.ts';
 
 // MariaDB on 127.0.0.1:3306, user root without password, database `test`.
@@ -48,27 +49,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** Runs `fn` under a fresh parent span and returns its child spans, in start order. */
-async function underParent(name: string, fn: () => Promise<unknown>, expected: number): Promise<ReceivedSpan[]> {
-  let parentId = '';
-  await trace.getTracer('test').startActiveSpan(name, async (span) => {
-    parentId = span.spanContext().spanId;
-    try {
-      await fn();
-    } finally {
-      span.end();
-    }
-  });
-  const spans = await receiver.waitForSpans((all) => all.filter((s) => s.parentSpanId === parentId).length >= expected);
-  return spans.filter((s) => s.parentSpanId === parentId).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
-}
 
-/** Everything a span exports, as text, to look for values that must not be there. */
-function exported(span: ReceivedSpan): string {
-  return JSON.stringify({ name: span.name, attributes: span.attributes, status: span.status, events: span.events }, (_k, v) =>
-    typeof v === 'bigint' ? v.toString() : v,
-  );
-}
 
 /** The attributes DbProcessor promises for a statement on TABLE. */
 function statement(operation: string, text: string, collection: string | undefined = TABLE) {
@@ -89,8 +70,7 @@ function callback<T>(run: (cb: (err: Error | null, result?: T) => void) => void)
 describe('mysql2 spans', () => {
   it('names a callback query by its summary, under the caller span, with inline literals replaced', async () => {
     let rows: unknown;
-    const [span] = await underParent(
-      'callback-query',
+    const [span] = await underParent(receiver, 'callback-query',
       () => callback((cb) => conn.query(`SELECT id, name FROM ${TABLE} WHERE name = 'secret-bob' AND qty > 1`, cb)).then((r) => (rows = r)),
       1,
     );
@@ -103,8 +83,7 @@ describe('mysql2 spans', () => {
 
   it('never records the bind values of a callback query', async () => {
     let rows: unknown;
-    const [span] = await underParent(
-      'callback-values',
+    const [span] = await underParent(receiver, 'callback-values',
       () => callback((cb) => conn.query(`SELECT name FROM ${TABLE} WHERE name = ? OR name = ?`, ['secret-alice', "o'secret-quote"], cb)).then((r) => (rows = r)),
       1,
     );
@@ -117,7 +96,7 @@ describe('mysql2 spans', () => {
   it('traces the promise API', async () => {
     const c = await mysqlp.createConnection(DB);
     let result: unknown;
-    const [span] = await underParent('promise', async () => ([result] = await c.query(`UPDATE ${TABLE} SET qty = 7 WHERE name = 'secret-carol'`)), 1);
+    const [span] = await underParent(receiver, 'promise', async () => ([result] = await c.query(`UPDATE ${TABLE} SET qty = 7 WHERE name = 'secret-carol'`)), 1);
     await c.end();
     expect(result).toMatchObject({ affectedRows: 0 });
     expect(span).toMatchObject({ name: `UPDATE ${TABLE}`, kind: CLIENT });
@@ -127,8 +106,7 @@ describe('mysql2 spans', () => {
 
   it('traces pool.query under the caller span, also when the pool opens a new connection', async () => {
     const pool = mysql.createPool({ ...DB, connectionLimit: 2 });
-    const spans = await underParent(
-      'pool',
+    const spans = await underParent(receiver, 'pool',
       () =>
         Promise.all([
           callback((cb) => pool.query(`INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`, ['secret-dave', 3], cb)),
@@ -147,8 +125,7 @@ describe('mysql2 spans', () => {
 
   it('traces execute (prepared statements) without their bind values', async () => {
     let rows: unknown;
-    const [span] = await underParent(
-      'execute',
+    const [span] = await underParent(receiver, 'execute',
       () => callback((cb) => conn.execute(`SELECT name, qty FROM ${TABLE} WHERE name = ? AND qty < ?`, ['secret-erin', 100], cb)).then((r) => (rows = r)),
       1,
     );
@@ -160,8 +137,7 @@ describe('mysql2 spans', () => {
 
   it('traces a transaction: START TRANSACTION, the statements and COMMIT, in order', async () => {
     const c = await mysqlp.createConnection(DB);
-    const spans = await underParent(
-      'transaction',
+    const spans = await underParent(receiver, 'transaction',
       async () => {
         await c.beginTransaction();
         await c.execute(`INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`, ['secret-frank', 5]);
@@ -212,7 +188,7 @@ describe('failing queries', () => {
     let bare: { calls: number; args: unknown[] };
     let span: ReceivedSpan;
     beforeAll(async () => {
-      [span] = await underParent('syntax-error', async () => (traced = await failing(sql)), 1);
+      [span] = await underParent(receiver, 'syntax-error', async () => (traced = await failing(sql)), 1);
       // The same statement with the instrumentation out of the way, for comparison.
       instrumentation().disable();
       try {
@@ -255,7 +231,7 @@ describe('failing queries', () => {
     let span: ReceivedSpan;
     beforeAll(async () => {
       const c = await mysqlp.createConnection(DB);
-      [span] = await underParent('missing-table', () => c.query(`SELECT * FROM ${missing} WHERE id = 42`).catch((e: MysqlError) => (caught = e)), 1);
+      [span] = await underParent(receiver, 'missing-table', () => c.query(`SELECT * FROM ${missing} WHERE id = 42`).catch((e: MysqlError) => (caught = e)), 1);
       instrumentation().disable();
       try {
         bare = await c.query(`SELECT * FROM ${missing} WHERE id = 42`).then(
@@ -288,8 +264,7 @@ describe('failing queries', () => {
     const c = await mysqlp.createConnection(DB);
     const insert = `INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`;
     let caught: MysqlError | undefined;
-    const spans = await underParent(
-      'duplicate',
+    const spans = await underParent(receiver, 'duplicate',
       async () => {
         await c.execute(insert, ['secret-ivy', 1]);
         await c.execute(insert, ['secret-ivy', 2]).catch((e: MysqlError) => (caught = e));
@@ -309,8 +284,7 @@ describe('failing queries', () => {
     // Re-patched after enable(), mysql2's own format() is known to the instrumentation and
     // the bind values are inlined into the text: the sanitizer must take them out again.
     expect(instrumentation().isEnabled()).toBe(true);
-    const [span] = await underParent(
-      're-enabled',
+    const [span] = await underParent(receiver, 're-enabled',
       () => callback((cb) => conn.query(`SELECT id FROM ${TABLE} WHERE name = ? AND qty = ?`, ["o'secret-hank\\", 12345], cb)),
       1,
     );

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { shutdown, start } from '../../src/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { underParent } from './spans.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENT = 3;
@@ -37,21 +38,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-/** Runs `fn` under a fresh parent span and returns the CLIENT spans that are its children. */
-async function underParent(name: string, fn: () => Promise<unknown>, expected: number): Promise<ReceivedSpan[]> {
-  const tracer = trace.getTracer('test');
-  let parentId = '';
-  await tracer.startActiveSpan(name, async (span) => {
-    parentId = span.spanContext().spanId;
-    try {
-      await fn();
-    } finally {
-      span.end();
-    }
-  });
-  const spans = await receiver.waitForSpans((all) => all.filter((s) => s.parentSpanId === parentId).length >= expected);
-  return spans.filter((s) => s.parentSpanId === parentId);
-}
 
 function summaryOf(s: ReceivedSpan) {
   return {
@@ -68,7 +54,7 @@ describe('pg spans', () => {
   it('names a Client promise query by its summary and sanitizes inline literals', async () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
-    const [span] = await underParent('promise', () => client.query(`SELECT id FROM ${TABLE} WHERE name = 'secret-bob' AND id > 41`), 1);
+    const [span] = await underParent(receiver, 'promise', () => client.query(`SELECT id FROM ${TABLE} WHERE name = 'secret-bob' AND id > 41`), 1);
     await client.end();
     expect(summaryOf(span)).toEqual({
       name: `SELECT ${TABLE}`,
@@ -85,8 +71,7 @@ describe('pg spans', () => {
   it('traces callback queries and never records bind values', async () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
-    const [span] = await underParent(
-      'callback',
+    const [span] = await underParent(receiver, 'callback',
       () =>
         new Promise<void>((resolve, reject) =>
           client.query(`INSERT INTO ${TABLE} (id, name, secret) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [1, 'ann', 'value-s3cr3t'], (err) => (err ? reject(err) : resolve())),
@@ -101,8 +86,7 @@ describe('pg spans', () => {
 
   it('traces pool queries, transactions and prepared statements under the caller span', async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-    const spans = await underParent(
-      'pool-tx-prepared',
+    const spans = await underParent(receiver, 'pool-tx-prepared',
       async () => {
         await pool.query(`SELECT count(*) FROM ${TABLE}`);
         const client = await pool.connect();
@@ -129,8 +113,7 @@ describe('pg spans', () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
     let caught: (Error & { code?: string }) | undefined;
-    const [span] = await underParent(
-      'failing',
+    const [span] = await underParent(receiver, 'failing',
       () => client.query('SELECT * FROM hs_no_such_table').catch((e) => (caught = e)),
       1,
     );
@@ -171,7 +154,7 @@ describe('pg spans', () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
     let caught: (Error & { code?: string }) | undefined;
-    const [span] = await underParent('bad-input', () => client.query('SELECT $1::int AS n', ['secret-x']).catch((e) => (caught = e)), 1);
+    const [span] = await underParent(receiver, 'bad-input', () => client.query('SELECT $1::int AS n', ['secret-x']).catch((e) => (caught = e)), 1);
     await client.end();
     expect(caught!.message).toBe('invalid input syntax for type integer: "secret-x"');
     expect(span.attributes['error.type']).toBe('22P02');

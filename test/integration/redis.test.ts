@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { shutdown, start } from '../../src/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { exported, underParent } from './spans.ts';
 import { fixture, runScript } from '../preload/child.ts';
 
 // Redis on 127.0.0.1:6379.
@@ -50,27 +51,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** Runs `fn` under a fresh parent span and returns its child spans, in start order. */
-async function underParent(name: string, fn: () => Promise<unknown>, expected: number): Promise<ReceivedSpan[]> {
-  let parentId = '';
-  await trace.getTracer('test').startActiveSpan(name, async (span) => {
-    parentId = span.spanContext().spanId;
-    try {
-      await fn();
-    } finally {
-      span.end();
-    }
-  });
-  const spans = await receiver.waitForSpans((all) => all.filter((s) => s.parentSpanId === parentId).length >= expected);
-  return spans.filter((s) => s.parentSpanId === parentId).sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
-}
 
-/** Everything a span exports, as text, to look for keys and values that must not be there. */
-function exported(span: ReceivedSpan): string {
-  return JSON.stringify({ name: span.name, attributes: span.attributes, status: span.status, events: span.events }, (_k, v) =>
-    typeof v === 'bigint' ? v.toString() : v,
-  );
-}
 
 const shape = (s: ReceivedSpan) => ({ name: s.name, kind: s.kind, text: s.attributes['db.query.text'], status: s.status.code });
 
@@ -78,8 +59,7 @@ describe('node-redis', () => {
   it('names each command span by the command, under the caller span, without keys or values', async () => {
     const [k1, k2, k3] = [1, 2, 3].map((i) => `${KEY}nr-${i}`);
     const results: unknown[] = [];
-    const spans = await underParent(
-      'node-redis',
+    const spans = await underParent(receiver, 'node-redis',
       async () => {
         results.push(await client.set(k1, `${VALUE}one`));
         results.push(await client.get(k1));
@@ -102,7 +82,7 @@ describe('node-redis', () => {
 
   it('caps db.query.text at 16 placeholders', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `${KEY}many-${i}`);
-    const [span] = await underParent('node-redis-many', () => client.mGet(keys), 1);
+    const [span] = await underParent(receiver, 'node-redis-many', () => client.mGet(keys), 1);
     expect(span.name).toBe('MGET');
     expect(span.attributes['db.query.text']).toBe(`MGET${' ?'.repeat(16)} …`);
   });
@@ -111,8 +91,7 @@ describe('node-redis', () => {
     const k = `${KEY}nr-multi`;
     let multi: unknown;
     let pipeline: unknown;
-    const spans = await underParent(
-      'node-redis-multi',
+    const spans = await underParent(receiver, 'node-redis-multi',
       async () => {
         multi = await client.multi().set(k, `${VALUE}m`).get(k).exec();
         pipeline = await client.multi().set(k, `${VALUE}p1`).set(k, `${VALUE}p2`).execAsPipeline();
@@ -137,7 +116,7 @@ describe('node-redis', () => {
     const k = `${KEY}nr-not-a-number`;
     await client.set(k, `${VALUE}text`);
     let caught: Error | undefined;
-    const [span] = await underParent('node-redis-error', () => client.incr(k).catch((e: Error) => (caught = e)), 1);
+    const [span] = await underParent(receiver, 'node-redis-error', () => client.incr(k).catch((e: Error) => (caught = e)), 1);
     expect(caught?.constructor.name).toBe('SimpleError');
     expect(caught?.message).toBe('ERR value is not an integer or out of range');
     expect(span).toMatchObject({ name: 'INCR', kind: CLIENT, status: { code: SpanStatusCode.ERROR } });
@@ -150,8 +129,7 @@ describe('ioredis', () => {
   it('names each command span by the command, under the caller span, without keys or values', async () => {
     const [k1, k2, k3] = [1, 2, 3].map((i) => `${KEY}io-${i}`);
     const results: unknown[] = [];
-    const spans = await underParent(
-      'ioredis',
+    const spans = await underParent(receiver, 'ioredis',
       async () => {
         results.push(await io.set(k1, `${VALUE}one`));
         results.push(await io.get(k1));
@@ -177,8 +155,7 @@ describe('ioredis', () => {
     const k = `${KEY}io-batch`;
     let pipeline: unknown;
     let multi: unknown;
-    const spans = await underParent(
-      'ioredis-batch',
+    const spans = await underParent(receiver, 'ioredis-batch',
       async () => {
         pipeline = await io.pipeline().set(k, `${VALUE}p`).get(k).exec();
         multi = await io.multi().set(k, `${VALUE}m`).get(k).exec();
@@ -209,7 +186,7 @@ describe('ioredis', () => {
     const k = `${KEY}io-not-a-number`;
     await io.set(k, `${VALUE}text`);
     let caught: Error | undefined;
-    const [span] = await underParent('ioredis-error', () => io.incr(k).catch((e: Error) => (caught = e)), 1);
+    const [span] = await underParent(receiver, 'ioredis-error', () => io.incr(k).catch((e: Error) => (caught = e)), 1);
     expect(caught?.name).toBe('ReplyError');
     expect(caught?.message).toBe('ERR value is not an integer or out of range');
     expect(span).toMatchObject({ name: 'INCR', kind: CLIENT, status: { code: SpanStatusCode.ERROR } });
