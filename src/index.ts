@@ -12,3 +12,4 @@ export { sanitizeSql, type SanitizeOptions, type SqlDialect } from './db/sanitiz
 export { summarizeSql, type SummarizeOptions, type QuerySummary } from './db/summary.js';
 export { DbProcessor, type DbProcessorOptions } from './db/processor.js';
 export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../instrumentations/pg-pool/index.js';
+export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';

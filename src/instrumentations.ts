@@ -5,6 +5,7 @@ import type { SdkConfig } from './config/types.js';
 import type { RouteTemplater } from './http/route.js';
 import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
 import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
+import { WsInstrumentation } from '../instrumentations/ws/index.js';
 
 // Instrumentation packages load only when enabled, so a disabled one costs nothing.
 const load = createRequire(import.meta.url);
@@ -74,6 +75,16 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
     return new UndiciInstrumentation({
       headersToSpanAttributes: { requestHeaders: config.http.requestHeaders, responseHeaders: config.http.responseHeaders },
     });
+  },
+  ws: ({ config, templater }) =>
+    new WsInstrumentation({
+      messageSpans: config.ws.messageSpans,
+      messageSpansPerConnection: config.ws.messageSpansPerConnection,
+      routeFallback: (path) => templater.template(path),
+    }),
+  'socket.io': () => {
+    const { SocketIoInstrumentation } = load('@opentelemetry/instrumentation-socket.io');
+    return new SocketIoInstrumentation();
   },
   // pg: the official instrumentation for query spans, our PgPoolInstrumentation for pool
   // metrics that stay correct with several pools (instrumentations/pg-pool).

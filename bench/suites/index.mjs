@@ -6,5 +6,6 @@
 // `BENCH_ONLY=<part>` reruns one part without losing the others' last results.
 import { overheadSuite } from './overhead.mjs';
 import { sanitizerSuite } from './sanitizer.mjs';
+import { wsSuite } from './ws.mjs';
 
-export const suites = [overheadSuite, sanitizerSuite];
+export const suites = [overheadSuite, sanitizerSuite, wsSuite];

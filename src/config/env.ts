@@ -25,7 +25,7 @@ import type {
 } from './types.js';
 
 /** Every instrumentation healthspan knows, by the short name used in OTEL_NODE_*_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node'] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 const TRACES_EXPORTERS = ['otlp', 'console', 'none'] as const;
@@ -169,6 +169,10 @@ export function resolveConfig(
     db: {
       sanitize: r.pick(opt('db.sanitize', o.db?.sanitize), ['HEALTHSPAN_DB_SANITIZE'], parseBool, 'true or false', true),
       connectSpans: r.pick(opt('db.connectSpans', o.db?.connectSpans), ['HEALTHSPAN_DB_CONNECT_SPANS'], parseBool, 'true or false', false),
+    },
+    ws: {
+      messageSpans: r.pick(opt('ws.messageSpans', o.ws?.messageSpans), ['HEALTHSPAN_WS_MESSAGE_SPANS'], parseBool, 'true or false', false),
+      messageSpansPerConnection: r.pick(opt('ws.messageSpansPerConnection', o.ws?.messageSpansPerConnection), ['HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT'], intIn(0, 1_000_000), 'an integer from 0 to 1000000', 100),
     },
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,

@@ -111,6 +111,13 @@ export interface DbConfig {
   connectSpans: boolean;
 }
 
+export interface WsConfig {
+  /** A CONSUMER/PRODUCER span per WebSocket message, linked to the handshake span. @default false */
+  messageSpans: boolean;
+  /** Message spans per connection; later messages are only counted. @default 100 */
+  messageSpansPerConnection: number;
+}
+
 export interface SdkConfig {
   /** Turns the whole SDK into a no-op. @default false */
   disabled: boolean;
@@ -126,9 +133,10 @@ export interface SdkConfig {
   metrics: MetricsConfig;
   http: HttpConfig;
   db: DbConfig;
+  ws: WsConfig;
   /**
-   * Instrumentations to enable, by short name (`http`, `undici`, `pg`, `mysql2`, `redis`,
-   * `ioredis`, `express`, `fastify`, `koa`, `runtime-node`). @default all of them
+   * Instrumentations to enable, by short name (`http`, `undici`, `ws`, `socket.io`, `pg`,
+   * `mysql2`, `redis`, `ioredis`, `express`, `fastify`, `koa`, `runtime-node`). @default all of them
    */
   instrumentations: string[];
   /** @default 'info' */

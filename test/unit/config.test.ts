@@ -22,7 +22,8 @@ describe('defaults', () => {
     expect(config.metrics.exporters).toEqual(['prometheus']);
     expect(config.metrics.prometheus).toEqual({ host: '127.0.0.1', port: 9464, path: '/metrics', serve: true });
     expect(config.traces.batch).toEqual({ scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
-    expect(config.instrumentations).toEqual(['http', 'undici', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
+    expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
+    expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
     expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
     expect(config.http.requestHeaders).toEqual([]);
@@ -54,7 +55,9 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, (c) => [c.traces.sampler, c.traces.samplerArg], ['traceidratio', 0.25]],
   [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,pg' }, (c) => c.instrumentations, ['http', 'pg']],
   [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '@opentelemetry/instrumentation-http' }, (c) => c.instrumentations, ['http']],
-  [{ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node,mysql2' }, (c) => c.instrumentations, ['http', 'undici', 'pg', 'redis', 'ioredis', 'express']],
+  [{ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node,mysql2,socket.io' }, (c) => c.instrumentations, ['http', 'undici', 'ws', 'pg', 'redis', 'ioredis', 'express']],
+  [{ HEALTHSPAN_WS_MESSAGE_SPANS: 'true' }, (c) => c.ws.messageSpans, true],
+  [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '10' }, (c) => c.ws.messageSpansPerConnection, 10],
   [{ HEALTHSPAN_DB_SANITIZE: 'false' }, (c) => c.db.sanitize, false],
   [{ HEALTHSPAN_DB_CONNECT_SPANS: 'true' }, (c) => c.db.connectSpans, true],
   [{ OTEL_NODE_RESOURCE_DETECTORS: 'none' }, (c) => c.resourceDetectors, []],
@@ -104,7 +107,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT="-5" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.traces.otlp.timeoutMillis, 10000],
   [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER="sometimes" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on', (c) => c.traces.sampler, 'parentbased_always_on'],
   [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG="1.5" is invalid (expected a number from 0 to 1); using 1', (c) => c.traces.samplerArg, 1],
-  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored', (c) => c.instrumentations, ['http']],
+  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored', (c) => c.instrumentations, ['http']],
   [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' }, 'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, all or none (cloud detectors are not available)); using ["env","host","os","process","serviceinstance"]', (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance']],
   [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL="loud" is invalid (expected none|error|warn|info|debug|verbose|all); using info', (c) => c.logLevel, 'info'],
   [{ OTEL_BSP_MAX_QUEUE_SIZE: 'abc' }, 'OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.traces.batch.maxQueueSize, 2048],
@@ -119,6 +122,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' }, 'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200', (c) => c.http.routeTemplateLimit, 200],
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
+  [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
   [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
 ];
 
@@ -156,7 +160,7 @@ describe('start() options', () => {
     expect(problems.map(formatProblem)).toEqual([
       'options.traces.sampler="often" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on',
       'options.metrics.prometheus.port=-1 is invalid (expected a port from 1 to 65535); using 9464',
-      'options.instrumentations="nope" is invalid (expected one of http, undici, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored',
+      'options.instrumentations="nope" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored',
     ]);
     // A bad option falls back to env, not straight to the default.
     expect(config.metrics.prometheus.port).toBe(1234);

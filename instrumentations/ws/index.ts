@@ -1,0 +1,2 @@
+export { WsInstrumentation } from './instrumentation.js';
+export type { WsInstrumentationConfig } from './types.js';
