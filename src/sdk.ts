@@ -30,6 +30,7 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  createAlwaysRecordSampler,
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
@@ -238,7 +239,10 @@ class RunningSdk implements Healthspan {
     } else if (c.exporter === 'console') {
       processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
-    return new TracerProvider({ resource, sampler: buildSampler(c.sampler, c.samplerArg), spanProcessors: processors });
+    // Spans the sampler drops are still recorded (not exported): metrics derived from spans,
+    // such as db.client.operation.duration, must not depend on the sampling rate.
+    const sampler = createAlwaysRecordSampler(buildSampler(c.sampler, c.samplerArg));
+    return new TracerProvider({ resource, sampler, spanProcessors: processors });
   }
 
   private buildMeterProvider(resource: Resource, ignoredPorts: Set<number>): MeterProvider | undefined {

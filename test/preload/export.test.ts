@@ -108,3 +108,27 @@ describe('HEALTHSPAN_DB_CONNECT_SPANS=true', () => {
     }
   });
 });
+
+describe('sampling', () => {
+  it('exports no span with OTEL_TRACES_SAMPLER=always_off, yet database metrics still count every query', async () => {
+    const receiver = await startOtlpReceiver();
+    receivers.push(receiver);
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_TRACES_SAMPLER: 'always_off',
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+    });
+    try {
+      for (const id of [1, 2, 3]) expect((await get(`${app.url}/users/${id}`)).status).toBe(200);
+      const metric = await receiver.waitForMetric('db.client.operation.duration');
+      const select = metric.points.find((p) => p.attributes['db.query.summary'] === 'SELECT')!;
+      expect(select.count).toBe(3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.spanCount).toBe(0);
+    } finally {
+      await app.stop();
+    }
+  });
+});
