@@ -77,6 +77,21 @@ describe('the app is unchanged by the preload', () => {
   });
 });
 
+describe('an app whose handler throws', () => {
+  it('crashes exactly as it does without healthspan: uncaught error, exit code 1', async () => {
+    const outcomes = [];
+    for (const flags of [[], ['--import', 'healthspan/register']]) {
+      const app = await startApp(flags, fixture('throwing-app.mjs'), { OTEL_TRACES_EXPORTER: 'none' });
+      await fetch(`${app.url}/throw`).catch(() => undefined);
+      const { code, signal } = await app.exited;
+      const firstErrorLine = app.stderr().split('\n').find((l) => l.startsWith('Error: '));
+      outcomes.push({ code, signal, firstErrorLine });
+    }
+    expect(outcomes[0]).toEqual({ code: 1, signal: null, firstErrorLine: 'Error: boom from handler' });
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
+});
+
 describe('Prometheus', () => {
   it('serves request and database metrics on the loopback endpoint', async () => {
     const port = await freePort();
