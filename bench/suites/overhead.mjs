@@ -1,14 +1,14 @@
 // The overhead suite: what healthspan costs a tiny HTTP service, next to no telemetry
 // (`bare`) and to the upstream auto-instrumentation (`upstream`), each exporting every
 // span over OTLP http/protobuf to a sink in its own process.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHelper } from '../lib/helper-process.mjs';
 import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
 import { startServer } from '../lib/server.mjs';
 import { renderOverhead, summarizeOverhead } from './overhead-report.mjs';
+import { distFingerprint, readVersion } from '../lib/build.mjs';
 
 export const ENDPOINTS = {
   hello: { app: 'bench/apps/hello.mjs', expectBody: 'hello' },
@@ -21,32 +21,6 @@ const MIN_SPANS_PER_REQUEST = 0.9;
 /** Startup, shutdown, flush and settling around each run, for the time estimate. */
 const PER_RUN_OVERHEAD_S = 2;
 const HEALTHSPAN_ENTRY = 'dist/register/import.js';
-
-/**
- * A short hash of everything under dist/: the SDK may be rebuilt while a run is under way,
- * and figures from two builds must not be mixed silently.
- */
-function distFingerprint(root) {
-  const hash = createHash('sha256');
-  const dist = path.join(root, 'dist');
-  for (const file of readdirSync(dist, { recursive: true }).sort()) {
-    const full = path.join(dist, String(file));
-    try {
-      hash.update(String(file)).update(readFileSync(full));
-    } catch {
-      // a directory, or a file removed mid-build
-    }
-  }
-  return hash.digest('hex').slice(0, 12);
-}
-
-function readVersion(file) {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function contenderArgv(contender, app) {
   switch (contender) {

@@ -2,13 +2,12 @@
 // once per database span, on the application's thread. The measuring runs in a child
 // process (this same file, `--child`) pinned to the server CPU, importing the built package
 // so that it measures what ships.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire, registerHooks } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exited, spawnTracked } from '../lib/procs.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
+import { distFingerprint } from '../lib/build.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 /** Measured time per case per round, and for the discarded warm-up round. */
@@ -131,18 +130,6 @@ if (process.argv[1] === SELF && process.argv[2] === '--child') {
 }
 
 // ---- orchestrator -----------------------------------------------------------------------
-
-function distFingerprint(root) {
-  const hash = createHash('sha256');
-  try {
-    for (const file of readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.cjs')).sort()) {
-      hash.update(file).update(readFileSync(path.join(root, 'dist', file)));
-    }
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex').slice(0, 12);
-}
 
 async function runChild(opts, ctx) {
   const child = spawnTracked([process.execPath, SELF, '--child', JSON.stringify({ root: ctx.root, rounds: opts.rounds })], {

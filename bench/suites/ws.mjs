@@ -3,8 +3,7 @@
 // and on (a CONSUMER + a PRODUCER span per echo), next to no telemetry at all.
 // The load generator is this same file run as a helper process (BENCH_WS_CLIENT=1), pinned
 // to CPU 1 next to the OTLP sink; the server runs pinned to CPU 0.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { startHelper } from '../lib/helper-process.mjs';
 import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
 import { startServer } from '../lib/server.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
+import { distFingerprint, readVersion } from '../lib/build.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const APP = 'bench/apps/ws-echo.mjs';
@@ -168,28 +168,6 @@ if (process.argv[1] === SELF && process.env.BENCH_WS_CLIENT === '1') {
 }
 
 // ---- orchestrator -----------------------------------------------------------------------
-
-/** A short hash of dist/, so figures from two builds are never mixed silently. */
-function distFingerprint(root) {
-  const hash = createHash('sha256');
-  const dist = path.join(root, 'dist');
-  for (const file of readdirSync(dist, { recursive: true }).sort()) {
-    try {
-      hash.update(String(file)).update(readFileSync(path.join(dist, String(file))));
-    } catch {
-      // a directory, or a file removed mid-build
-    }
-  }
-  return hash.digest('hex').slice(0, 12);
-}
-
-function readVersion(file) {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function contenderArgv(contender) {
   return contender === 'bare' ? [process.execPath, APP] : [process.execPath, '--import', 'healthspan/register', APP];
