@@ -4,9 +4,7 @@
 
 /** Instrumentation scope of everything healthspan itself emits. */
 export const SCOPE_NAME = 'healthspan';
-declare const __HEALTHSPAN_VERSION__: string | undefined;
-/** Replaced at build time from package.json (see tsup.config.ts). */
-export const VERSION: string = typeof __HEALTHSPAN_VERSION__ === 'string' ? __HEALTHSPAN_VERSION__ : '0.0.0-dev';
+export { VERSION } from '../instrumentations/shared/version.js';
 
 /** Counter {signal, reason}: telemetry dropped before it reached the exporter. */
 export const METRIC_EXPORTER_DROPPED = 'healthspan.exporter.dropped';

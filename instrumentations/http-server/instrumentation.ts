@@ -15,11 +15,10 @@ import {
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { VERSION } from '../shared/version.js';
 import type { HttpServerInstrumentationConfig } from './types.js';
 import { clientAddress, normalizeMethod, parseHost, splitTarget } from './utils.js';
 
-declare const __HEALTHSPAN_VERSION__: string | undefined;
-const VERSION = typeof __HEALTHSPAN_VERSION__ === 'string' ? __HEALTHSPAN_VERSION__ : '0.0.0-dev';
 
 /** The request's context, on `req` and `res`: listeners added to them run in it. */
 const CONTEXT = Symbol('healthspan.http.server.context');

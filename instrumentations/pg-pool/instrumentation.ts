@@ -2,10 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { VERSION } from '../shared/version.js';
 import type { PgPoolInstrumentationConfig } from './types.js';
 
-declare const __HEALTHSPAN_VERSION__: string | undefined;
-const VERSION = typeof __HEALTHSPAN_VERSION__ === 'string' ? __HEALTHSPAN_VERSION__ : '0.0.0-dev';
 const POOL_NAME = 'db.client.connection.pool.name';
 
 /** The parts of a pg-pool Pool we read. */

@@ -19,10 +19,9 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { clientAddress, parseHost, splitTarget } from '../http-server/utils.js';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { VERSION } from '../shared/version.js';
 import type { WsInstrumentationConfig } from './types.js';
 
-declare const __HEALTHSPAN_VERSION__: string | undefined;
-const VERSION = typeof __HEALTHSPAN_VERSION__ === 'string' ? __HEALTHSPAN_VERSION__ : '0.0.0-dev';
 
 /** Per-connection state, on the server-side WebSocket. */
 const CONNECTION = Symbol('healthspan.ws.connection');
