@@ -13,3 +13,4 @@ export { summarizeSql, type SummarizeOptions, type QuerySummary } from './db/sum
 export { DbProcessor, type DbProcessorOptions } from './db/processor.js';
 export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../instrumentations/pg-pool/index.js';
 export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
+export { createCache, TracedCache, MemoryStore, CircuitBreaker, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
