@@ -65,7 +65,12 @@ export class RedisTier {
       this.client = o.client;
       this.ownsClient = false;
     } else {
-      const { createClient } = load('redis') as { createClient: (opts: object) => RedisLike };
+      let createClient: (opts: object) => RedisLike;
+      try {
+        ({ createClient } = load('redis') as { createClient: (opts: object) => RedisLike });
+      } catch {
+        throw new TypeError('createCache: l2.url needs the `redis` package (npm install redis), or pass a connected client as l2.client');
+      }
       // No offline queue: while disconnected, commands fail at once instead of piling up.
       this.client = createClient({
         url: o.url,
