@@ -61,6 +61,7 @@ export interface CacheStats {
 type Tier = 'l1' | 'l2' | 'none';
 type Op = 'get' | 'set' | 'delete' | 'has' | 'clear' | 'wrap' | 'invalidate' | 'invalidate_tags' | 'get_many';
 const CACHED_ERROR = Symbol('healthspan.cache.error');
+const READS = new Set<Op>(['get', 'has', 'wrap']);
 interface CachedError {
   [CACHED_ERROR]: true;
   message: string;
@@ -328,7 +329,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
       const recording = span.isRecording() ? span : undefined;
       try {
         const result = await fn(recording);
-        this.record(op, result.tier, result.tier === 'none' && (op === 'get' || op === 'wrap' || op === 'has') ? 'miss' : 'hit', t0);
+        this.record(op, result.tier, result.tier === 'none' ? 'miss' : 'hit', t0);
         return result;
       } catch (err) {
         const e = err as Error;
@@ -343,10 +344,11 @@ export class TracedCache<V = unknown> extends EventEmitter {
     });
   }
 
+  /** Duration for every operation; requests for reads (by result) and for any failure. */
   private record(op: Op, tier: Tier, result: 'hit' | 'miss' | 'error', t0: number): void {
     const i = instruments();
     const attrs = { ...this.base, 'cache.operation': op, 'cache.tier': tier };
-    i.requests.add(1, { ...attrs, 'cache.result': op === 'get' || op === 'wrap' || op === 'has' || result === 'error' ? result : 'hit' });
+    if (result === 'error' || READS.has(op)) i.requests.add(1, { ...attrs, 'cache.result': result });
     i.duration.record((performance.now() - t0) / 1000, attrs);
   }
 
