@@ -4,8 +4,9 @@
 // `render` gets the newest stored data of every part and returns the Markdown of its
 // section in docs/benchmarks.md. Add a suite here and its section appears in the report;
 // `BENCH_ONLY=<part>` reruns one part without losing the others' last results.
+import { cacheSuite } from './cache.mjs';
 import { overheadSuite } from './overhead.mjs';
 import { sanitizerSuite } from './sanitizer.mjs';
 import { wsSuite } from './ws.mjs';
 
-export const suites = [overheadSuite, sanitizerSuite, wsSuite];
+export const suites = [overheadSuite, sanitizerSuite, wsSuite, cacheSuite];

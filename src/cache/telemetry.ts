@@ -66,8 +66,13 @@ export function registerGauges(g: CacheGauges): () => void {
   return () => gauges.delete(g);
 }
 
+let cachedTracer: { provider: unknown; tracer: Tracer } | undefined;
+
+/** The cache tracer, looked up again only when the global provider changes. */
 export function tracer(): Tracer {
-  return trace.getTracer(CACHE_SCOPE, VERSION);
+  const provider = trace.getTracerProvider();
+  if (cachedTracer?.provider !== provider) cachedTracer = { provider, tracer: provider.getTracer(CACHE_SCOPE, VERSION) };
+  return cachedTracer.tracer;
 }
 
 export function keyAttributes(mode: KeyAttribute, key: string): Attributes {

@@ -86,6 +86,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
   private readonly counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, sets: 0, deletes: 0, errors: 0, expirations: 0 };
   private readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0, invalidated: 0 };
   private readonly base: Attributes;
+  private readonly metricAttributes = new Map<string, { request: Attributes; duration: Attributes }>();
 
   constructor(private readonly o: CacheOptions) {
     super();
@@ -124,7 +125,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
   async get(key: string): Promise<V | undefined> {
     return this.traced('get', key, async (span) => {
       const found = await this.lookup(key);
-      this.annotate(span, found.tier, found.value !== undefined, found.value);
+      this.annotate(span, found.tier, found.value !== undefined, found.bytes);
       return found;
     }).then((f) => f.value);
   }
@@ -174,13 +175,13 @@ export class TracedCache<V = unknown> extends EventEmitter {
       const hit = this.l1?.peek(key);
       if (hit && !hit.stale) {
         this.counts.l1Hits++;
-        this.annotate(span, 'l1', true, hit.entry.value);
+        this.annotate(span, 'l1', true, hit.entry.bytes);
         return { tier: 'l1' as Tier, value: unwrapError(hit.entry.value as V) };
       }
       if (hit?.stale && swr > 0) {
         this.counts.l1Hits++;
         span?.setAttribute('cache.stale', true);
-        this.annotate(span, 'l1', true, hit.entry.value);
+        this.annotate(span, 'l1', true, hit.entry.bytes);
         this.refresh(key, loader, options);
         return { tier: 'l1' as Tier, value: unwrapError(hit.entry.value as V) };
       }
@@ -189,8 +190,9 @@ export class TracedCache<V = unknown> extends EventEmitter {
         const v = await this.l2.get<V>(this.redisKey(key));
         if (v !== undefined) {
           this.counts.l2Hits++;
-          this.l1?.set(key, v, this.l1Ttl(options.ttl), { staleMs: swr, tags: options.tags });
-          this.annotate(span, 'l2', true, v);
+          const bytes = sizeOf(v);
+          this.l1?.set(key, v, this.l1Ttl(options.ttl), { staleMs: swr, tags: options.tags, bytes });
+          this.annotate(span, 'l2', true, bytes);
           return { tier: 'l2' as Tier, value: v };
         }
         this.counts.l2Misses++;
@@ -260,11 +262,11 @@ export class TracedCache<V = unknown> extends EventEmitter {
 
   // ---- internals ------------------------------------------------------------------------
 
-  private async lookup(key: string): Promise<{ tier: Tier; value: V | undefined }> {
-    const v = this.l1?.get<V>(key);
-    if (v !== undefined && !isCachedError(v)) {
+  private async lookup(key: string): Promise<{ tier: Tier; value: V | undefined; bytes?: number }> {
+    const hit = this.l1?.peek(key);
+    if (hit && !hit.stale && !isCachedError(hit.entry.value)) {
       this.counts.l1Hits++;
-      return { tier: 'l1', value: v };
+      return { tier: 'l1', value: hit.entry.value as V, bytes: hit.entry.bytes };
     }
     if (this.l1) this.counts.l1Misses++;
     if (!this.l2) return { tier: 'none', value: undefined };
@@ -274,8 +276,9 @@ export class TracedCache<V = unknown> extends EventEmitter {
       return { tier: 'none', value: undefined };
     }
     this.counts.l2Hits++;
-    this.l1?.set(key, remote, this.l1Ttl(undefined));
-    return { tier: 'l2', value: remote };
+    const bytes = sizeOf(remote);
+    this.l1?.set(key, remote, this.l1Ttl(undefined), { bytes });
+    return { tier: 'l2', value: remote, bytes };
   }
 
   private async store(key: string, value: V, opts: SetOptions): Promise<void> {
@@ -347,16 +350,29 @@ export class TracedCache<V = unknown> extends EventEmitter {
   /** Duration for every operation; requests for reads (by result) and for any failure. */
   private record(op: Op, tier: Tier, result: 'hit' | 'miss' | 'error', t0: number): void {
     const i = instruments();
-    const attrs = { ...this.base, 'cache.operation': op, 'cache.tier': tier };
-    if (result === 'error' || READS.has(op)) i.requests.add(1, { ...attrs, 'cache.result': result });
-    i.duration.record((performance.now() - t0) / 1000, attrs);
+    const attrs = this.attributeSet(op, tier, result);
+    if (result === 'error' || READS.has(op)) i.requests.add(1, attrs.request);
+    i.duration.record((performance.now() - t0) / 1000, attrs.duration);
   }
 
-  private annotate(span: Span | undefined, tier: Tier, hit: boolean, value: unknown): void {
+  /** Metric attribute objects, built once per (operation, tier, result): at most 72. */
+  private attributeSet(op: Op, tier: Tier, result: string): { request: Attributes; duration: Attributes } {
+    const k = `${op}|${tier}|${result}`;
+    let a = this.metricAttributes.get(k);
+    if (!a) {
+      const duration = { ...this.base, 'cache.operation': op, 'cache.tier': tier };
+      a = { duration, request: { ...duration, 'cache.result': result } };
+      this.metricAttributes.set(k, a);
+    }
+    return a;
+  }
+
+  /** `bytes`: the stored size of a hit (L1 keeps it; an L2 hit is measured once). */
+  private annotate(span: Span | undefined, tier: Tier, hit: boolean, bytes: number | undefined): void {
     if (!span) return;
     span.setAttribute('cache.tier', tier);
     span.setAttribute('cache.hit', hit);
-    if (hit) span.setAttribute('cache.item_size', sizeOf(value));
+    if (hit && bytes !== undefined) span.setAttribute('cache.item_size', bytes);
   }
 
   private onEvict(key: string, reason: EvictionReason): void {
