@@ -281,10 +281,10 @@ export class TracedCache<V = unknown> extends EventEmitter {
     return { tier: 'l2', value: remote, bytes };
   }
 
-  private async store(key: string, value: V, opts: SetOptions): Promise<void> {
+  private async store(key: string, value: V, opts: WrapOptions): Promise<void> {
     this.counts.sets++;
     const ttl = this.ttl(opts.ttl);
-    const swr = this.o.staleWhileRevalidate ?? 0;
+    const swr = opts.staleWhileRevalidate ?? this.o.staleWhileRevalidate ?? 0;
     this.l1?.set(key, value, this.capL1(ttl), { staleMs: swr, tags: opts.tags });
     if (!this.l2 || isCachedError(value)) return;
     // Stale values must outlive their TTL in Redis too, for another instance's SWR.
