@@ -57,6 +57,8 @@ export class RedisTier {
   private connecting: Promise<unknown> | undefined;
   timeouts = 0;
   errors = 0;
+  /** Whether the last call reached Redis and succeeded (false also when skipped by the breaker). */
+  lastOk = true;
 
   constructor(private readonly o: RedisTierOptions) {
     this.timeoutMs = o.opTimeoutMs ?? 50;
@@ -116,15 +118,19 @@ export class RedisTier {
     return this.call(() => (keys.length ? this.client.unlink(keys) : Promise.resolve(0)));
   }
 
-  /** Keys matching a Redis glob, found with SCAN (never KEYS), unlinked in batches. */
-  invalidate(match: string): Promise<number | undefined> {
+  /**
+   * Keys matching a Redis glob, found with SCAN (never KEYS), unlinked in batches; keys
+   * starting with `skipPrefix` (tag bookkeeping) are left alone and not counted.
+   */
+  invalidate(match: string, skipPrefix?: string): Promise<number | undefined> {
     return this.call(async () => {
       let cursor = '0';
       let n = 0;
       do {
         const r = await this.client.scan(cursor, { MATCH: match, COUNT: 500 });
         cursor = String(r.cursor);
-        if (r.keys.length) n += await this.client.unlink(r.keys);
+        const keys = skipPrefix ? r.keys.filter((k) => !k.startsWith(skipPrefix)) : r.keys;
+        if (keys.length) n += await this.client.unlink(keys);
       } while (cursor !== '0');
       return n;
     }, true);
@@ -169,7 +175,10 @@ export class RedisTier {
    * skipped, slow or failing; `slow` ops (SCAN) get ten times the budget.
    */
   private async call<T>(op: () => Promise<T>, slow = false): Promise<T | undefined> {
-    if (!this.breaker.allow()) return undefined;
+    if (!this.breaker.allow()) {
+      this.lastOk = false;
+      return undefined;
+    }
     const budget = slow ? this.timeoutMs * 10 : this.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -187,10 +196,12 @@ export class RedisTier {
       run.catch(() => undefined);
       const result = await Promise.race([run, timeout]);
       this.breaker.success();
+      this.lastOk = true;
       return result;
     } catch (err) {
       if (err instanceof L2TimeoutError) this.timeouts++;
       this.errors++;
+      this.lastOk = false;
       this.breaker.failure();
       this.o.onError(err as Error);
       return undefined;

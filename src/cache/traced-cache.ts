@@ -163,6 +163,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
   async clear(): Promise<void> {
     await this.traced('clear', undefined, async () => {
       this.l1?.clear();
+      // Everything under the namespace, tag sets included.
       await this.l2?.invalidate(`${escapeGlob(this.namespace)}:*`);
       return { tier: 'none', value: undefined };
     });
@@ -186,16 +187,17 @@ export class TracedCache<V = unknown> extends EventEmitter {
         return { tier: 'l1' as Tier, value: unwrapError(hit.entry.value as V) };
       }
       if (this.l1) this.counts.l1Misses++;
+      let background = false;
       if (this.l2) {
-        const v = await this.l2.get<V>(this.redisKey(key));
-        if (v !== undefined) {
+        const remote = await this.fromL2(key);
+        if (remote !== undefined) {
           this.counts.l2Hits++;
-          const bytes = sizeOf(v);
-          this.l1?.set(key, v, this.l1Ttl(options.ttl), { staleMs: swr, tags: options.tags, bytes });
-          this.annotate(span, 'l2', true, bytes);
-          return { tier: 'l2' as Tier, value: v };
+          this.annotate(span, 'l2', true, remote.bytes);
+          return { tier: 'l2' as Tier, value: remote.value };
         }
         this.counts.l2Misses++;
+        // Redis just failed this call: do not make the caller wait for it a second time.
+        if (!this.l2.lastOk) background = true;
       }
       const pending = this.inflight.get(key);
       if (pending) {
@@ -204,7 +206,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
         return { tier: 'none' as Tier, value: await pending };
       }
       this.annotate(span, 'none', false, undefined);
-      return { tier: 'none' as Tier, value: await this.load(key, loader, options) };
+      return { tier: 'none' as Tier, value: await this.load(key, loader, background ? { ...options, background } : options) };
     });
     return r.value;
   }
@@ -219,7 +221,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
     const r = await this.traced('invalidate', undefined, async () => {
       const re = globToRegExp(pattern);
       const n1 = this.l1?.invalidate((k) => re.test(k)) ?? 0;
-      const n2 = (await this.l2?.invalidate(`${escapeGlob(this.namespace)}:${pattern}`)) ?? 0;
+      const n2 = (await this.l2?.invalidate(`${escapeGlob(this.namespace)}:${pattern}`, this.tagKey(''))) ?? 0;
       return { tier: 'none' as Tier, value: Math.max(n1, n2) };
     });
     return r.value;
@@ -270,29 +272,46 @@ export class TracedCache<V = unknown> extends EventEmitter {
     }
     if (this.l1) this.counts.l1Misses++;
     if (!this.l2) return { tier: 'none', value: undefined };
-    const remote = await this.l2.get<V>(this.redisKey(key));
+    const remote = await this.fromL2(key);
     if (remote === undefined) {
       this.counts.l2Misses++;
       return { tier: 'none', value: undefined };
     }
     this.counts.l2Hits++;
-    const bytes = sizeOf(remote);
-    this.l1?.set(key, remote, this.l1Ttl(undefined), { bytes });
-    return { tier: 'l2', value: remote, bytes };
+    return { tier: 'l2', value: remote.value, bytes: remote.bytes };
   }
 
-  private async store(key: string, value: V, opts: WrapOptions): Promise<void> {
+  /**
+   * Reads the L2 envelope and backfills L1 with what is left of the TTL it was written with,
+   * and its tags, so a backfilled entry expires and invalidates like the original.
+   */
+  private async fromL2(key: string): Promise<{ value: V; bytes: number } | undefined> {
+    const env = await this.l2!.get<Envelope<V>>(this.redisKey(key));
+    if (!isEnvelope<V>(env)) return undefined;
+    const now = Date.now();
+    if (env.e !== 0 && env.e + (env.s ?? 0) <= now) return undefined;
+    const bytes = sizeOf(env.v);
+    if (this.l1) {
+      const left = env.e === 0 ? 0 : Math.max(1, env.e - now);
+      const staleLeft = env.e === 0 ? 0 : Math.max(0, env.e + (env.s ?? 0) - now - left);
+      this.l1.set(key, env.v, this.capL1(left), { staleMs: staleLeft, tags: env.t, bytes });
+    }
+    return { value: env.v, bytes };
+  }
+
+  private async store(key: string, value: V, opts: WrapOptions & { background?: boolean }): Promise<void> {
     this.counts.sets++;
     const ttl = this.ttl(opts.ttl);
     const swr = opts.staleWhileRevalidate ?? this.o.staleWhileRevalidate ?? 0;
     this.l1?.set(key, value, this.capL1(ttl), { staleMs: swr, tags: opts.tags });
     if (!this.l2 || isCachedError(value)) return;
+    const env: Envelope<V> = { v: value, e: ttl > 0 ? Date.now() + ttl : 0, s: swr || undefined, t: opts.tags?.length ? opts.tags : undefined };
     // Stale values must outlive their TTL in Redis too, for another instance's SWR.
-    const write = this.l2.set(this.redisKey(key), value, ttl > 0 ? ttl + swr : 0, (opts.tags ?? []).map((t) => this.tagKey(t)));
-    if (this.o.l2?.writeMode !== 'background') await write;
+    const write = this.l2.set(this.redisKey(key), env, ttl > 0 ? ttl + swr : 0, (opts.tags ?? []).map((t) => this.tagKey(t)));
+    if (this.o.l2?.writeMode !== 'background' && !opts.background) await write;
   }
 
-  private load(key: string, loader: () => V | Promise<V>, options: WrapOptions): Promise<V> {
+  private load(key: string, loader: () => V | Promise<V>, options: WrapOptions & { background?: boolean }): Promise<V> {
     const run = (async () => {
       try {
         const value = await loader();
@@ -397,10 +416,6 @@ export class TracedCache<V = unknown> extends EventEmitter {
     return base > 0 && jitter > 0 ? Math.max(1, Math.round(base * (1 - Math.random() * Math.min(jitter, 1)))) : base;
   }
 
-  private l1Ttl(ttl: number | undefined): number {
-    return this.capL1(this.ttl(ttl));
-  }
-
   /** `l1.ttl` caps how long L1 keeps an entry (e.g. shorter than L2). */
   private capL1(ttl: number): number {
     const cap = this.o.l1 ? this.o.l1.ttl : undefined;
@@ -414,6 +429,18 @@ export class TracedCache<V = unknown> extends EventEmitter {
   private tagKey(tag: string): string {
     return `${this.namespace}:__tag:${tag}`;
   }
+}
+
+/** What L2 stores: the value, its absolute expiry (0 = none), stale window and tags. */
+interface Envelope<V> {
+  v: V;
+  e: number;
+  s?: number;
+  t?: string[];
+}
+
+function isEnvelope<V>(x: unknown): x is Envelope<V> {
+  return typeof x === 'object' && x !== null && 'v' in x && typeof (x as Envelope<V>).e === 'number';
 }
 
 function isCachedError(v: unknown): v is CachedError {
