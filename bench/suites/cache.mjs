@@ -5,9 +5,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exited, spawnTracked } from '../lib/procs.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
+import { runPinnedChild } from '../lib/child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 /** Measured time per L1 case per round (and for the discarded warm-up round). */
@@ -266,21 +266,8 @@ if (process.argv[1] === SELF && process.argv[2] === '--child') {
 
 // ---- orchestrator -----------------------------------------------------------------------
 
-async function runChild(opts, ctx) {
-  const args = { root: ctx.root, rounds: opts.rounds, redisUrl: REDIS_URL };
-  const child = spawnTracked([process.execPath, SELF, '--child', JSON.stringify(args)], {
-    cpu: ctx.pinning.server,
-    pinning: ctx.pinning,
-    cwd: ctx.root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const { code, signal } = await exited(child);
-  if (code !== 0) throw new Error(`cache benchmark child failed (code ${code}, signal ${signal}): ${stderr.trim().slice(-2000)}`);
-  return JSON.parse(stdout);
+function runChild(opts, ctx) {
+  return runPinnedChild(SELF, { root: ctx.root, rounds: opts.rounds, redisUrl: REDIS_URL }, ctx, 'cache');
 }
 
 function caseOf(data, tier, contender, span) {

@@ -5,9 +5,9 @@
 import { createRequire, registerHooks } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { exited, spawnTracked } from '../lib/procs.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
 import { distFingerprint } from '../lib/build.mjs';
+import { runPinnedChild } from '../lib/child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 /** Measured time per case per round, and for the discarded warm-up round. */
@@ -131,20 +131,8 @@ if (process.argv[1] === SELF && process.argv[2] === '--child') {
 
 // ---- orchestrator -----------------------------------------------------------------------
 
-async function runChild(opts, ctx) {
-  const child = spawnTracked([process.execPath, SELF, '--child', JSON.stringify({ root: ctx.root, rounds: opts.rounds })], {
-    cpu: ctx.pinning.server,
-    pinning: ctx.pinning,
-    cwd: ctx.root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-  const { code, signal } = await exited(child);
-  if (code !== 0) throw new Error(`sanitizer benchmark child failed (code ${code}, signal ${signal}): ${stderr.trim().slice(-2000)}`);
-  return JSON.parse(stdout);
+function runChild(opts, ctx) {
+  return runPinnedChild(SELF, { root: ctx.root, rounds: opts.rounds }, ctx, 'sanitizer');
 }
 
 const mbPerS = (chars, ns) => (chars / ns) * 1e3; // chars per ns × 1e9 / 1e6
