@@ -4,15 +4,14 @@
 // The shared Redis on 6379 holds the happy paths (one namespace per test); faults use a
 // private redis-server from test/helpers/redis-server.ts.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { context, metrics, SpanKind, trace, type Attributes } from '@opentelemetry/api';
+import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createRequire } from 'node:module';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import type { createClient as CreateClient } from 'redis';
 import { createCache, type CacheOptions } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
+import { cacheTelemetry } from '../helpers/cache-telemetry.ts';
 
 type Cache = ReturnType<typeof createCache>;
 // Loaded in beforeAll, after the instrumentation is enabled, so node-redis is patched for the
@@ -29,13 +28,7 @@ const BOUND = OP_TIMEOUT + 25; // what any call may cost while Redis is broken
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const spans = new InMemorySpanExporter();
-const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-const reader = new PeriodicExportingMetricReader({
-  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
+const { spans, tracerProvider, meterProvider, spansOf, pointsOf, requests } = cacheTelemetry();
 
 let shared: Client;
 let made: Cache[] = [];
@@ -78,27 +71,8 @@ async function keysOf(client: Client, ns: string): Promise<string[]> {
   return out.sort();
 }
 
-const spansOf = (c: Cache): ReadableSpan[] => spans.getFinishedSpans().filter((s) => s.attributes['cache.name'] === c.name);
 
-async function pointsOf(metric: string, c: Cache): Promise<{ attributes: Attributes; value: unknown }[]> {
-  const { resourceMetrics } = await reader.collect();
-  const out: { attributes: Attributes; value: unknown }[] = [];
-  for (const sm of resourceMetrics.scopeMetrics) {
-    for (const m of sm.metrics) {
-      if (m.descriptor.name !== metric) continue;
-      for (const p of m.dataPoints) if (p.attributes['cache.name'] === c.name) out.push({ attributes: p.attributes, value: p.value });
-    }
-  }
-  return out;
-}
 
-async function requests(c: Cache): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const p of await pointsOf('healthspan.cache.requests', c)) {
-    out[`${p.attributes['cache.operation']} ${p.attributes['cache.tier']} ${p.attributes['cache.result']}`] = p.value as number;
-  }
-  return out;
-}
 
 async function l2StateGauge(c: Cache): Promise<unknown[]> {
   return (await pointsOf('healthspan.cache.l2.state', c)).map((p) => p.value);

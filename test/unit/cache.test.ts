@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createCache, type CacheOptions } from '../../src/index.js';
+import { cacheTelemetry } from '../helpers/cache-telemetry.ts';
 
 type Cache = ReturnType<typeof createCache>;
 
@@ -57,41 +57,11 @@ describe('without an SDK', () => {
 
 // ---- With an in-memory SDK ----
 
-const spans = new InMemorySpanExporter();
-const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-const reader = new PeriodicExportingMetricReader({
-  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
+const { spans, tracerProvider, meterProvider, reader, spansOf, pointsOf, requests } = cacheTelemetry();
 const caller = tracerProvider.getTracer('test');
 
-/** Finished spans of one cache, in end order. */
-const spansOf = (c: Cache): ReadableSpan[] => spans.getFinishedSpans().filter((s) => s.attributes['cache.name'] === c.name);
 
-/** Data points of one metric for one cache. */
-async function pointsOf(metric: string, c: Cache): Promise<{ attributes: Attributes; value: unknown }[]> {
-  const { resourceMetrics } = await reader.collect();
-  const out: { attributes: Attributes; value: unknown }[] = [];
-  for (const sm of resourceMetrics.scopeMetrics) {
-    for (const m of sm.metrics) {
-      if (m.descriptor.name !== metric) continue;
-      for (const p of m.dataPoints) if (p.attributes['cache.name'] === c.name) out.push({ attributes: p.attributes, value: p.value });
-    }
-  }
-  return out;
-}
 
-/** `healthspan.cache.requests` as { 'operation tier result': count }. */
-async function requests(c: Cache): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const p of await pointsOf('healthspan.cache.requests', c)) {
-    const a = p.attributes;
-    expect(Object.keys(a).sort()).toEqual(['cache.name', 'cache.operation', 'cache.result', 'cache.tier']);
-    out[`${a['cache.operation']} ${a['cache.tier']} ${a['cache.result']}`] = p.value as number;
-  }
-  return out;
-}
 
 /** `healthspan.cache.evictions` as { reason: count }. */
 async function evictionMetric(c: Cache): Promise<Record<string, number>> {
