@@ -1,0 +1,199 @@
+export type AlertRule = 'slow_request' | 'slow_query' | 'error_rate' | 'n_plus_one' | 'memory' | 'event_loop';
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type AlertState = 'firing' | 'resolved';
+export type Transition = 'fired' | 'escalated' | 'resolved';
+
+export interface Alert {
+  id: string;
+  rule: AlertRule;
+  /** What the alert is about: a route, a statement summary, `heap`, … */
+  key: string;
+  severity: Severity;
+  state: AlertState;
+  observed: number;
+  threshold: number;
+  /** observed / threshold */
+  ratio: number;
+  firstAt: number;
+  lastAt: number;
+  resolvedAt?: number;
+  /** How it was resolved. */
+  resolvedBy?: 'signal' | 'hand';
+  /** A trace that shows the problem. */
+  exemplarTraceId?: string;
+  message: string;
+}
+
+export interface AlertEngineOptions {
+  /** After an alert fired or resolved, the same rule and key stay quiet this long unless the severity is higher. @default 60000 */
+  cooldownMs?: number;
+  /** A firing alert resolves once its signal stays under 0.9× the threshold this long. @default 60000 */
+  resolveAfterMs?: number;
+  /** Resolved alerts kept for history(). @default 200 */
+  historyLimit?: number;
+  /** Rule and key pairs tracked at once; the oldest quiet ones are forgotten past it. @default 1000 */
+  maxTracked?: number;
+  onTransition?: (alert: Alert, transition: Transition) => void;
+  now?: () => number;
+}
+
+const ORDER: Severity[] = ['low', 'medium', 'high', 'critical'];
+
+/** The severity ladder of the product brief: ratio >1 low, >1.5 medium, >2 high, >3 critical. */
+export function severityOf(ratio: number, inclusive = false): Severity | undefined {
+  if (ratio > 3) return 'critical';
+  if (ratio > 2) return 'high';
+  if (ratio > 1.5) return 'medium';
+  if (ratio > 1 || (inclusive && ratio >= 1)) return 'low';
+  return undefined;
+}
+
+interface Track {
+  alert?: Alert;
+  belowSince?: number;
+  lastTransitionAt: number;
+  lastSeverity?: Severity;
+}
+
+/**
+ * Turns observations into alerts: fires when observed/threshold crosses 1, escalates at once
+ * to a higher severity, suppresses repeats within a cooldown, and resolves by itself once the
+ * signal has stayed under 0.9× the threshold for `resolveAfterMs` (or by hand). Pure state:
+ * the caller feeds it and reads it; a clock is injected for tests.
+ */
+export class AlertEngine {
+  private readonly tracks = new Map<string, Track>();
+  private readonly past: Alert[] = [];
+  private readonly now: () => number;
+  private seq = 0;
+  /** Firings suppressed by the cooldown. */
+  suppressed = 0;
+
+  constructor(private readonly o: AlertEngineOptions = {}) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * Feeds one observation of a rule for a key. `inclusive`: the threshold itself already
+   * fires (for counts such as "5 or more queries"). Returns the alert when it fired or escalated.
+   */
+  evaluate(rule: AlertRule, key: string, observed: number, threshold: number, extra: { exemplarTraceId?: string; message?: string; inclusive?: boolean } = {}): Alert | undefined {
+    if (!(threshold > 0) || !Number.isFinite(observed)) return undefined;
+    const t = this.now();
+    const id = `${rule}:${key}`;
+    let track = this.tracks.get(id);
+    const ratio = observed / threshold;
+    const severity = severityOf(ratio, extra.inclusive);
+    if (!track) {
+      if (!severity) return undefined;
+      track = { lastTransitionAt: -Infinity };
+      this.remember(id, track);
+    }
+    const current = track.alert;
+    if (current) {
+      current.observed = observed;
+      current.ratio = ratio;
+      current.lastAt = t;
+      if (extra.exemplarTraceId && severity) current.exemplarTraceId = extra.exemplarTraceId;
+      if (ratio < 0.9) {
+        track.belowSince ??= t;
+        if (t - track.belowSince >= (this.o.resolveAfterMs ?? 60_000)) this.close(id, track, 'signal');
+        return undefined;
+      }
+      track.belowSince = undefined;
+      if (severity && ORDER.indexOf(severity) > ORDER.indexOf(current.severity)) {
+        current.severity = severity;
+        current.message = extra.message ?? current.message;
+        this.transition(track, current, 'escalated', t);
+        return current;
+      }
+      return undefined;
+    }
+    if (!severity) return undefined;
+    const quiet = t - track.lastTransitionAt < (this.o.cooldownMs ?? 60_000);
+    if (quiet && track.lastSeverity && ORDER.indexOf(severity) <= ORDER.indexOf(track.lastSeverity)) {
+      this.suppressed++;
+      return undefined;
+    }
+    const alert: Alert = {
+      id: `${id}#${++this.seq}`,
+      rule,
+      key,
+      severity,
+      state: 'firing',
+      observed,
+      threshold,
+      ratio,
+      firstAt: t,
+      lastAt: t,
+      exemplarTraceId: extra.exemplarTraceId,
+      message: extra.message ?? `${rule} ${key}: ${round(observed)} over ${round(threshold)}`,
+    };
+    track.alert = alert;
+    track.belowSince = undefined;
+    this.transition(track, alert, 'fired', t);
+    return alert;
+  }
+
+  /** Resolves a firing alert by its id; false when there is none. */
+  resolve(alertId: string): boolean {
+    for (const [id, track] of this.tracks) {
+      if (track.alert?.id === alertId) {
+        this.close(id, track, 'hand');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  active(): Alert[] {
+    const out: Alert[] = [];
+    for (const track of this.tracks.values()) if (track.alert) out.push(track.alert);
+    return out;
+  }
+
+  /** Resolved alerts, newest first (bounded by historyLimit). */
+  history(): Alert[] {
+    return [...this.past].reverse();
+  }
+
+  private close(_id: string, track: Track, by: 'signal' | 'hand'): void {
+    const alert = track.alert!;
+    alert.state = 'resolved';
+    alert.resolvedAt = this.now();
+    alert.resolvedBy = by;
+    track.alert = undefined;
+    track.belowSince = undefined;
+    this.past.push(alert);
+    if (this.past.length > (this.o.historyLimit ?? 200)) this.past.shift();
+    this.transition(track, alert, 'resolved', alert.resolvedAt);
+  }
+
+  private transition(track: Track, alert: Alert, kind: Transition, t: number): void {
+    track.lastTransitionAt = t;
+    track.lastSeverity = alert.severity;
+    try {
+      this.o.onTransition?.(alert, kind);
+    } catch {
+      // a listener's failure must not break evaluation
+    }
+  }
+
+  /** Adds a track, forgetting the oldest quiet (not firing) ones past maxTracked. */
+  private remember(id: string, track: Track): void {
+    const limit = this.o.maxTracked ?? 1000;
+    if (this.tracks.size >= limit) {
+      for (const [k, v] of this.tracks) {
+        if (!v.alert) {
+          this.tracks.delete(k);
+          if (this.tracks.size < limit) break;
+        }
+      }
+    }
+    this.tracks.set(id, track);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
