@@ -1,4 +1,7 @@
-export { start, shutdown, getSdk, createPrometheusHandler, type Healthspan, type StartContext } from './sdk.js';
+export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, onAlert, type Healthspan, type StartContext } from './sdk.js';
+export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds } from './insight/processor.js';
+export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
+export { computeHealth, trend, apdexBucket, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
 export { readConfigFromEnv, resolveConfig, ConfigError, INSTRUMENTATION_NAMES } from './config/env.js';
 export type * from './config/types.js';
 export { preload, preloadSync } from './preload.js';

@@ -37,6 +37,7 @@ import {
 import { ConfigError, resolveConfig } from './config/env.js';
 import { formatProblem } from './config/parse.js';
 import type { HealthspanOptions, SdkConfig } from './config/types.js';
+import type { Alert, Transition } from './insight/alerts.js';
 import { DropCounter } from './exporters/dropped.js';
 import { CountingMetricExporter, createOtlpMetricExporter, createOtlpTraceExporter } from './exporters/otlp.js';
 import { createPrometheusReader, handlerFor, prometheusUrl, type RequestHandler } from './exporters/prometheus.js';
@@ -48,6 +49,7 @@ import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
 import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
 import { DbProcessor } from './db/processor.js';
+import { InsightProcessor } from './insight/processor.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
 import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
@@ -98,6 +100,23 @@ export async function shutdown(): Promise<void> {
   await running?.shutdown();
 }
 
+/** The health report (0–100 score, components, trend), or undefined when insight is off. */
+export function getHealth(): ReturnType<InsightProcessor['health']> | undefined {
+  return running?.insight?.health();
+}
+
+/** Firing alerts, or resolved ones (newest first). */
+export function getAlerts(options: { state?: 'firing' | 'resolved' } = {}): Alert[] {
+  const engine = running?.insight?.engine;
+  if (!engine) return [];
+  return options.state === 'resolved' ? engine.history() : engine.active();
+}
+
+/** Calls `listener` on every alert transition; returns a function that stops it. */
+export function onAlert(listener: (alert: Alert, transition: Transition) => void): () => void {
+  return running?.insight?.onAlert(listener) ?? (() => {});
+}
+
 /** The running instance, if `start()` was called. */
 export function getSdk(): Healthspan | undefined {
   return running;
@@ -123,6 +142,7 @@ class RunningSdk implements Healthspan {
   readonly dropped = new DropCounter();
   readonly instrumentations = new Map<string, Instrumentation[]>();
   prometheusHandler: RequestHandler | undefined;
+  insight: InsightProcessor | undefined;
   private tracerProvider: TracerProvider | undefined;
   private meterProvider: MeterProvider | undefined;
   private disableInstrumentations: (() => void) | undefined;
@@ -222,10 +242,21 @@ class RunningSdk implements Healthspan {
 
   private buildTracerProvider(resource: Resource): TracerProvider | undefined {
     const c = this.config.traces;
+    const meter = this.meterProvider?.getMeter(SCOPE_NAME, VERSION);
     const processors: SpanProcessor[] = [
-      new DbProcessor({ sanitize: this.config.db.sanitize, meter: this.meterProvider?.getMeter(SCOPE_NAME, VERSION) }),
+      new DbProcessor({ sanitize: this.config.db.sanitize, meter }),
       new RedactProcessor(createQueryRedactor(this.config.http.redactQueryParams)),
     ];
+    const i = this.config.insight;
+    if (i.enabled) {
+      // After DbProcessor: it reads the summaries DbProcessor sets at onEnding.
+      this.insight = new InsightProcessor({
+        thresholds: { requestMs: i.slowRequestMs, queryMs: i.slowQueryMs, errorRate: i.errorRate },
+        meter,
+        warn: (line) => logger.warn(line, line),
+      });
+      processors.push(this.insight);
+    }
     if (c.exporter === 'otlp') {
       processors.push(
         new ExportSpanProcessor({

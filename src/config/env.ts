@@ -174,6 +174,12 @@ export function resolveConfig(
       messageSpans: r.pick(opt('ws.messageSpans', o.ws?.messageSpans), ['HEALTHSPAN_WS_MESSAGE_SPANS'], parseBool, 'true or false', false),
       messageSpansPerConnection: r.pick(opt('ws.messageSpansPerConnection', o.ws?.messageSpansPerConnection), ['HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT'], intIn(0, 1_000_000), 'an integer from 0 to 1000000', 100),
     },
+    insight: {
+      enabled: r.pick(opt('insight.enabled', o.insight?.enabled), ['HEALTHSPAN_INSIGHT'], parseBool, 'true or false', true),
+      slowRequestMs: r.pick(opt('insight.slowRequestMs', o.insight?.slowRequestMs), ['HEALTHSPAN_SLOW_REQUEST_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 1000),
+      slowQueryMs: r.pick(opt('insight.slowQueryMs', o.insight?.slowQueryMs), ['HEALTHSPAN_SLOW_QUERY_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 100),
+      errorRate: r.pick(opt('insight.errorRate', o.insight?.errorRate), ['HEALTHSPAN_ERROR_RATE'], numberIn(0.0001, 1), 'a share from 0.0001 to 1', 0.05),
+    },
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,
     shutdownTimeoutMillis: r.pick(opt('shutdownTimeoutMillis', o.shutdownTimeoutMillis), ['HEALTHSPAN_SHUTDOWN_TIMEOUT'], intIn(0, 600_000), 'milliseconds from 0 to 600000', 5000),

@@ -118,6 +118,17 @@ export interface WsConfig {
   messageSpansPerConnection: number;
 }
 
+export interface InsightConfig {
+  /** Alerts and the health score, computed in the process from the spans. @default true */
+  enabled: boolean;
+  /** p95 of a route above this (ms) fires slow_request. @default 1000 */
+  slowRequestMs: number;
+  /** p95 of a statement above this (ms) fires slow_query. @default 100 */
+  slowQueryMs: number;
+  /** Share of failed requests of a route above this fires error_rate. @default 0.05 */
+  errorRate: number;
+}
+
 export interface SdkConfig {
   /** Turns the whole SDK into a no-op. @default false */
   disabled: boolean;
@@ -134,6 +145,7 @@ export interface SdkConfig {
   http: HttpConfig;
   db: DbConfig;
   ws: WsConfig;
+  insight: InsightConfig;
   /**
    * Instrumentations to enable, by short name (`http`, `undici`, `ws`, `socket.io`, `pg`,
    * `mysql2`, `redis`, `ioredis`, `express`, `fastify`, `koa`, `runtime-node`). @default all of them

@@ -24,6 +24,7 @@ describe('defaults', () => {
     expect(config.traces.batch).toEqual({ scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
     expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
+    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05 });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
     expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
     expect(config.http.requestHeaders).toEqual([]);
@@ -57,6 +58,10 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '@opentelemetry/instrumentation-http' }, (c) => c.instrumentations, ['http']],
   [{ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node,mysql2,socket.io' }, (c) => c.instrumentations, ['http', 'undici', 'ws', 'pg', 'redis', 'ioredis', 'express']],
   [{ HEALTHSPAN_WS_MESSAGE_SPANS: 'true' }, (c) => c.ws.messageSpans, true],
+  [{ HEALTHSPAN_INSIGHT: 'false' }, (c) => c.insight.enabled, false],
+  [{ HEALTHSPAN_SLOW_REQUEST_MS: '250' }, (c) => c.insight.slowRequestMs, 250],
+  [{ HEALTHSPAN_SLOW_QUERY_MS: '20' }, (c) => c.insight.slowQueryMs, 20],
+  [{ HEALTHSPAN_ERROR_RATE: '0.01' }, (c) => c.insight.errorRate, 0.01],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '10' }, (c) => c.ws.messageSpansPerConnection, 10],
   [{ HEALTHSPAN_DB_SANITIZE: 'false' }, (c) => c.db.sanitize, false],
   [{ HEALTHSPAN_DB_CONNECT_SPANS: 'true' }, (c) => c.db.connectSpans, true],
@@ -123,6 +128,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
+  [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],
   [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
 ];
 
