@@ -252,6 +252,7 @@ class RunningSdk implements Healthspan {
       // After DbProcessor: it reads the summaries DbProcessor sets at onEnding.
       this.insight = new InsightProcessor({
         thresholds: { requestMs: i.slowRequestMs, queryMs: i.slowQueryMs, errorRate: i.errorRate },
+        evaluateIntervalMs: i.intervalMs,
         meter,
         warn: (line) => logger.warn(line, line),
       });

@@ -179,6 +179,7 @@ export function resolveConfig(
       slowRequestMs: r.pick(opt('insight.slowRequestMs', o.insight?.slowRequestMs), ['HEALTHSPAN_SLOW_REQUEST_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 1000),
       slowQueryMs: r.pick(opt('insight.slowQueryMs', o.insight?.slowQueryMs), ['HEALTHSPAN_SLOW_QUERY_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 100),
       errorRate: r.pick(opt('insight.errorRate', o.insight?.errorRate), ['HEALTHSPAN_ERROR_RATE'], numberIn(0.0001, 1), 'a share from 0.0001 to 1', 0.05),
+      intervalMs: r.pick(opt('insight.intervalMs', o.insight?.intervalMs), ['HEALTHSPAN_INSIGHT_INTERVAL_MS'], intIn(100, 600_000), 'milliseconds from 100 to 600000', 5000),
     },
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,

@@ -127,6 +127,8 @@ export interface InsightConfig {
   slowQueryMs: number;
   /** Share of failed requests of a route above this fires error_rate. @default 0.05 */
   errorRate: number;
+  /** How often the rules are evaluated. @default 5000 */
+  intervalMs: number;
 }
 
 export interface SdkConfig {

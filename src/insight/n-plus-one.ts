@@ -24,6 +24,8 @@ export interface NPlusOne {
   totalMs: number;
 }
 
+const OVERLAP_SLACK_MS = 2;
+
 interface Group {
   count: number;
   totalMs: number;
@@ -58,7 +60,9 @@ export class NPlusOneDetector {
       g = { count: 0, totalMs: 0, lastEnd: -Infinity, reported: false };
       this.groups.set(id, g);
     }
-    if (q.startMs < g.lastEnd) {
+    // Span clocks are anchored to Date.now() per span, so back-to-back spans can appear to
+    // overlap by a fraction of a millisecond: only a clear overlap means concurrency.
+    if (q.startMs < g.lastEnd - OVERLAP_SLACK_MS) {
       // Overlaps the previous one: concurrent, not a loop of round trips.
       g.count = 0;
       g.totalMs = 0;

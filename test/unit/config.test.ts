@@ -24,7 +24,7 @@ describe('defaults', () => {
     expect(config.traces.batch).toEqual({ scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
     expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
-    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05 });
+    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000 });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
     expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
     expect(config.http.requestHeaders).toEqual([]);
