@@ -1,4 +1,4 @@
-export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, onAlert, type Healthspan, type StartContext } from './sdk.js';
+export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
 export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds } from './insight/processor.js';
 export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
 export { computeHealth, trend, apdexBucket, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
@@ -17,3 +17,4 @@ export { DbProcessor, type DbProcessorOptions } from './db/processor.js';
 export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../instrumentations/pg-pool/index.js';
 export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
 export { createCache, TracedCache, MemoryStore, CircuitBreaker, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
+export { WebhookNotifier, type WebhookOptions } from './insight/webhook.js';

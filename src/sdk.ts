@@ -49,7 +49,8 @@ import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
 import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
 import { DbProcessor } from './db/processor.js';
-import { InsightProcessor } from './insight/processor.js';
+import { InsightProcessor, type InsightThresholds } from './insight/processor.js';
+import { WebhookNotifier } from './insight/webhook.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
 import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
@@ -115,6 +116,29 @@ export function getAlerts(options: { state?: 'firing' | 'resolved' } = {}): Aler
 /** Calls `listener` on every alert transition; returns a function that stops it. */
 export function onAlert(listener: (alert: Alert, transition: Transition) => void): () => void {
   return running?.insight?.onAlert(listener) ?? (() => {});
+}
+
+/**
+ * Changes alert thresholds at once. Throws a TypeError naming the field for a value that is
+ * not a positive number (or, for errorRate, a share from 0 to 1).
+ */
+export function setThresholds(changes: Partial<InsightThresholds>): InsightThresholds | undefined {
+  const insight = running?.insight;
+  if (!insight) return undefined;
+  const positive = (field: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 3_600_000) throw new TypeError(`setThresholds: ${field} must be a number of milliseconds from 0 to 3600000 (got ${JSON.stringify(v)})`);
+  };
+  for (const f of ['requestMs', 'queryMs', 'eventLoopP99Ms'] as const) if (changes[f] !== undefined) positive(f, changes[f]);
+  for (const [route, v] of Object.entries(changes.routes ?? {})) positive(`routes[${JSON.stringify(route)}]`, v);
+  for (const f of ['errorRate', 'heapRatio'] as const) {
+    const v = changes[f];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0 && v <= 1))) throw new TypeError(`setThresholds: ${f} must be a share from 0 to 1 (got ${JSON.stringify(v)})`);
+  }
+  if (changes.errorMinSamples !== undefined && (!Number.isInteger(changes.errorMinSamples) || changes.errorMinSamples < 1)) {
+    throw new TypeError(`setThresholds: errorMinSamples must be a positive integer (got ${JSON.stringify(changes.errorMinSamples)})`);
+  }
+  insight.setThresholds(changes);
+  return { ...insight.thresholds };
 }
 
 /** The running instance, if `start()` was called. */
@@ -257,6 +281,13 @@ class RunningSdk implements Healthspan {
         warn: (line) => logger.warn(line, line),
       });
       processors.push(this.insight);
+      if (i.webhookUrl) {
+        const hook = new WebhookNotifier({
+          url: i.webhookUrl,
+          onDrop: (reason) => logger.warn(`an alert notification to the webhook was given up (${reason}); see docs/alerts.md`, 'alert-webhook'),
+        });
+        this.insight.onAlert((alert, transition) => hook.notify(alert, transition));
+      }
     }
     if (c.exporter === 'otlp') {
       processors.push(

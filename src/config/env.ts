@@ -180,6 +180,7 @@ export function resolveConfig(
       slowQueryMs: r.pick(opt('insight.slowQueryMs', o.insight?.slowQueryMs), ['HEALTHSPAN_SLOW_QUERY_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 100),
       errorRate: r.pick(opt('insight.errorRate', o.insight?.errorRate), ['HEALTHSPAN_ERROR_RATE'], numberIn(0.0001, 1), 'a share from 0.0001 to 1', 0.05),
       intervalMs: r.pick(opt('insight.intervalMs', o.insight?.intervalMs), ['HEALTHSPAN_INSIGHT_INTERVAL_MS'], intIn(100, 600_000), 'milliseconds from 100 to 600000', 5000),
+      webhookUrl: r.pick(opt('insight.webhookUrl', o.insight?.webhookUrl), ['HEALTHSPAN_ALERT_WEBHOOK_URL'], httpUrl, 'an http(s) URL', undefined as string | undefined),
     },
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,

@@ -129,6 +129,8 @@ export interface InsightConfig {
   errorRate: number;
   /** How often the rules are evaluated. @default 5000 */
   intervalMs: number;
+  /** Every alert transition is POSTed here as JSON. @default none */
+  webhookUrl?: string;
 }
 
 export interface SdkConfig {

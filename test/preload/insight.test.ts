@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { fixture, get, startApp } from './child.ts';
@@ -10,7 +12,18 @@ afterAll(() => receiver.close());
 
 describe('insight under --import', () => {
   it('raises slow_request, slow_query and n_plus_one from a real app, tags the slow spans, and scores health', async () => {
+    // A real webhook receiver.
+    const posts: { transition: string; alert: { rule: string; key: string } }[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c)).on('end', () => {
+        posts.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const app = await startApp(['--import', 'healthspan/register'], fixture('insight-app.mjs'), {
+      HEALTHSPAN_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_SERVICE_NAME: 'insight-app',
@@ -44,8 +57,10 @@ describe('insight under --import', () => {
       // The alert's exemplar is one of the slow traces.
       const slowAlert = alerts.find((a: { rule: string; key: string }) => a.rule === 'slow_request' && a.key === 'GET /slow');
       expect(spans.some((s) => s.name === 'GET /slow' && s.traceId === slowAlert.exemplarTraceId)).toBe(true);
+      expect(posts.some((p) => p.transition === 'fired' && p.alert.rule === 'slow_request' && p.alert.key === 'GET /slow')).toBe(true);
     } finally {
       await app.stop();
+      await new Promise((r) => hook.close(r));
     }
   });
 });
