@@ -5,8 +5,9 @@
 // section in docs/benchmarks.md. Add a suite here and its section appears in the report;
 // `BENCH_ONLY=<part>` reruns one part without losing the others' last results.
 import { cacheSuite } from './cache.mjs';
+import { insightSuite } from './insight.mjs';
 import { overheadSuite } from './overhead.mjs';
 import { sanitizerSuite } from './sanitizer.mjs';
 import { wsSuite } from './ws.mjs';
 
-export const suites = [overheadSuite, sanitizerSuite, wsSuite, cacheSuite];
+export const suites = [overheadSuite, sanitizerSuite, wsSuite, cacheSuite, insightSuite];

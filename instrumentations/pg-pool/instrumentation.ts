@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import { context, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
@@ -153,9 +153,13 @@ function wrapConnect(original: Connect, instrumentation: PgPoolInstrumentation):
     const start = performance.now();
     const cb = args[0];
     if (typeof cb === 'function') {
+      // A waiter's callback is called by pg-pool from whichever request released the
+      // connection: run it in the caller's context, or its queries join the wrong trace.
+      // (The official instrumentation binds it too, but not with ignoreConnectSpans.)
+      const callerContext = context.active();
       return original.call(this, function (this: unknown, err: unknown, ...rest: unknown[]) {
         instrumentation.recordWait(info, start, err);
-        return cb.call(this, err, ...rest);
+        return context.with(callerContext, () => cb.call(this, err, ...rest));
       });
     }
     const result = original.apply(this, args);

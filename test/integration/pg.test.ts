@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { shutdown, start } from '../../src/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
 import { underParent } from './spans.ts';
@@ -107,6 +107,36 @@ describe('pg spans', () => {
     expect(spans.find((s) => s.name === `UPDATE ${TABLE}`)!.attributes['db.query.text']).toBe(`UPDATE ${TABLE} SET name = ? WHERE id = ?`);
     // No connect spans by default.
     expect(receiver.spans.some((s) => s.name.includes('connect'))).toBe(false);
+  });
+
+  it('keeps a query that waited for a pooled connection in its own trace, not the releasing one', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    const tracer = trace.getTracer('test');
+    let holderId = '';
+    let waiterId = '';
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holder = tracer.startActiveSpan('holder', async (span) => {
+      holderId = span.spanContext().spanId;
+      const client = await pool.connect();
+      await held;
+      client.release();
+      span.end();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const waiter = tracer.startActiveSpan('waiter', async (span) => {
+      waiterId = span.spanContext().spanId;
+      await pool.query(`SELECT count(*) FROM ${TABLE} WHERE id = -7`);
+      span.end();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await Promise.all([holder, waiter]);
+    await pool.end();
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.parentSpanId === waiterId));
+    const query = spans.find((s) => s.attributes['db.query.text'] === `SELECT count(*) FROM ${TABLE} WHERE id = ?`)!;
+    expect(query.parentSpanId).toBe(waiterId);
+    expect(query.parentSpanId).not.toBe(holderId);
   });
 
   it("keeps pg's own error, with error.type = SQLSTATE on the span", async () => {
