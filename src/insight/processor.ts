@@ -86,7 +86,8 @@ export class InsightProcessor implements SpanProcessor {
     this.maxKeys = o.maxKeys ?? 200;
     this.requests = new RollingWindows(windows);
     this.queries = new RollingWindows(windows);
-    this.totals = new RollingWindows({ ...windows, maxKeys: 16 });
+    // Read as counters only (Apdex buckets, totals, cache results): no sketch to feed.
+    this.totals = new RollingWindows({ ...windows, maxKeys: 16, quantiles: false });
     this.engine = new AlertEngine({ ...o.alerts, now: o.now, onTransition: (a, t) => this.deliver(a, t) });
     try {
       this.loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });

@@ -12,12 +12,16 @@ export interface WindowOptions {
   maxKeys?: number;
   /** Relative accuracy of the quantile sketches. @default 0.02 */
   relativeAccuracy?: number;
+  /** Keep only counts (no quantiles): for windows that are read as counters. @default true */
+  quantiles?: boolean;
   now?: () => number;
 }
 
 interface Slice {
   start: number;
-  sketch: DDSketch;
+  /** Absent in count-only windows. */
+  sketch?: DDSketch;
+  count: number;
   errors: number;
 }
 
@@ -47,6 +51,7 @@ export class RollingWindows {
   private readonly sliceMs: number;
   private readonly maxKeys: number;
   private readonly accuracy: number;
+  private readonly quantiles: boolean;
   private readonly now: () => number;
   /** Observations whose key was folded into `_other` because the key cap was reached. */
   folded = 0;
@@ -56,6 +61,7 @@ export class RollingWindows {
     this.sliceMs = Math.max(1, Math.floor(this.windowMs / (o.slices ?? 10)));
     this.maxKeys = o.maxKeys ?? 200;
     this.accuracy = o.relativeAccuracy ?? 0.02;
+    this.quantiles = o.quantiles ?? true;
     this.now = o.now ?? Date.now;
   }
 
@@ -78,11 +84,14 @@ export class RollingWindows {
     const start = this.sliceStart(this.now());
     let slice = slices[slices.length - 1];
     if (!slice || slice.start !== start) {
-      slice = { start, sketch: new DDSketch({ relativeAccuracy: this.accuracy }), errors: 0 };
+      slice = { start, sketch: this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined, count: 0, errors: 0 };
       slices.push(slice);
       this.expire(slices, start);
     }
-    if (Number.isFinite(durationMs) && durationMs >= 0) slice.sketch.accept(durationMs);
+    if (Number.isFinite(durationMs) && durationMs >= 0) {
+      slice.count++;
+      slice.sketch?.accept(durationMs);
+    }
     if (error) slice.errors++;
   }
 
@@ -93,27 +102,28 @@ export class RollingWindows {
     const now = this.now();
     // The current slice plus the whole slices before it that fit in the window.
     const from = this.sliceStart(now) - Math.min(windowMs, this.windowMs) + this.sliceMs;
-    const merged = new DDSketch({ relativeAccuracy: this.accuracy });
+    const merged = this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined;
     let errors = 0;
+    let count = 0;
     let first = Infinity;
     for (const s of slices) {
       if (s.start < from) continue;
-      merged.merge(s.sketch);
+      if (s.sketch) merged?.merge(s.sketch);
+      count += s.count;
       errors += s.errors;
       first = Math.min(first, s.start);
     }
-    const count = merged.count;
     if (count === 0) return undefined;
     const covered = Math.max(1, (now - first) / 1000);
     return {
       count,
       errors,
       errorRate: errors / count,
-      p50: merged.getValueAtQuantile(0.5),
-      p95: merged.getValueAtQuantile(0.95),
-      p99: merged.getValueAtQuantile(0.99),
-      max: merged.max,
-      mean: merged.sum / count,
+      p50: merged ? merged.getValueAtQuantile(0.5) : Number.NaN,
+      p95: merged ? merged.getValueAtQuantile(0.95) : Number.NaN,
+      p99: merged ? merged.getValueAtQuantile(0.99) : Number.NaN,
+      max: merged ? merged.max : Number.NaN,
+      mean: merged ? merged.sum / count : Number.NaN,
       rate: count / covered,
     };
   }
