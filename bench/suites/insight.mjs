@@ -6,15 +6,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { runPinnedChild } from '../lib/child.mjs';
 import { startHelper } from '../lib/helper-process.mjs';
-import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
-import { startServer } from '../lib/server.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
-import { ENDPOINTS } from './overhead.mjs';
+import { ENDPOINTS, checkPostgres, measureServer, serverEnv } from './overhead.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 /** Measured time per span case per round (and for the discarded warm-up round). */
@@ -292,110 +289,21 @@ function renderSpan(p) {
 export const HTTP_CONTENDERS = { on: 'healthspan', off: 'healthspan, `HEALTHSPAN_INSIGHT=false`' };
 const HEALTHSPAN_ENTRY = 'dist/register/import.js';
 const PER_RUN_OVERHEAD_S = 2;
-const MIN_SPANS_PER_REQUEST = 0.9;
 
-// Minimal copies of overhead.mjs's unexported helpers (serverEnv, settledCount, checkPostgres, measureOnce).
-function serverEnv(contender, sinkPort) {
-  const env = { BENCH_EXIT_ON_STDIN_END: '1' };
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OTEL_|HEALTHSPAN_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  }
-  Object.assign(env, {
-    OTEL_SERVICE_NAME: 'healthspan-bench',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    OTEL_TRACES_EXPORTER: 'otlp',
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
-    OTEL_TRACES_SAMPLER: 'always_on',
+function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
+  const run = measureServer({
+    endpoint,
+    contender,
+    argv: [process.execPath, '--import', 'healthspan/register', ENDPOINTS[endpoint].app],
+    env: serverEnv(sink.ready.port, contender === 'off' ? { HEALTHSPAN_INSIGHT: 'false' } : {}),
+    instrumented: true,
+    usesBuild: true,
+    round,
+    opts,
+    ctx,
+    sink,
+    loadgen,
   });
-  if (contender === 'off') env.HEALTHSPAN_INSIGHT = 'false';
-  return env;
-}
-
-async function settledCount(sink) {
-  let last = await sink.request({ type: 'count' });
-  let stableFor = 0;
-  for (let waited = 0; waited < 5000 && stableFor < 300; waited += 100) {
-    await sleep(100);
-    const now = await sink.request({ type: 'count' });
-    stableFor = now.spanCount === last.spanCount ? stableFor + 100 : 0;
-    last = now;
-  }
-  return last;
-}
-
-async function checkPostgres() {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } catch (err) {
-    throw new Error(`insight-http's pg endpoint needs PostgreSQL (set DATABASE_URL): ${err.message}`);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
-  const { app, expectBody } = ENDPOINTS[endpoint];
-  const run = { round, endpoint, contender, valid: false, build: distFingerprint(ctx.root) };
-  const before = await sink.request({ type: 'count' });
-  let server;
-  try {
-    server = await startServer({
-      argv: [process.execPath, '--import', 'healthspan/register', app],
-      env: serverEnv(contender, sink.ready.port),
-      cpu: ctx.pinning.server,
-      pinning: ctx.pinning,
-      name: `${endpoint}/insight-${contender}`,
-    });
-  } catch (err) {
-    run.invalid = `server did not start: ${err.message}`;
-    return run;
-  }
-  run.startupMs = server.startupMs;
-  const load = { url: server.url, connections: opts.connections, expectBody };
-  try {
-    const warmup = await loadgen.request({ type: 'run', ...load, duration: opts.warmupS });
-    if (warmup.error) throw new Error(`load generator failed in warm-up: ${warmup.error}`);
-    const ticks0 = cpuTicks(server.pid);
-    const measured = await loadgen.request({ type: 'run', ...load, duration: opts.durationS });
-    if (measured.error) throw new Error(`load generator failed: ${measured.error}`);
-    const ticks1 = cpuTicks(server.pid);
-    run.rssMb = rssMb(server.pid);
-    const m = measured.result;
-    const w = warmup.result;
-    const cpuS = (ticks1 - ticks0) / clockTicks();
-    Object.assign(run, {
-      requests: m.requests,
-      reqPerSec: m.reqPerSec,
-      p50Ms: m.latencyP50Ms,
-      p99Ms: m.latencyP99Ms,
-      cpuUsPerReq: m.requests > 0 ? (cpuS * 1e6) / m.requests : undefined,
-      serverCpuBusy: cpuS / m.durationS,
-      errors: m.errors + m.timeouts + m.non2xx + m.mismatches + w.errors + w.timeouts + w.non2xx + w.mismatches,
-      served: server.pollRequests + w.requests + m.requests,
-    });
-  } catch (err) {
-    run.invalid = err.message;
-  } finally {
-    const { clean } = await server.stop(10_000);
-    if (!clean) run.note = 'did not exit within 10 s of SIGTERM (killed)';
-    const stderr = server.stderr().trim();
-    if (stderr) run.stderr = stderr.slice(-1500);
-  }
-  if (run.invalid) return run;
-  const after = await settledCount(sink);
-  run.spans = after.spanCount - before.spanCount;
-  run.spansPerReq = run.spans / run.served;
-  const sinkErrors = after.errors - before.errors;
-  if (run.errors > 0) run.invalid = `${run.errors} errors / non-2xx / wrong bodies`;
-  else if (sinkErrors > 0) run.invalid = `sink rejected ${sinkErrors} export request(s), last: ${after.lastError}`;
-  else if (run.spansPerReq < MIN_SPANS_PER_REQUEST) run.invalid = `sink received ${run.spans} spans for ${run.served} requests`;
-  run.valid = !run.invalid;
   return run;
 }
 

@@ -44,12 +44,13 @@ function contenderArgv(contender, app) {
 }
 
 /** The environment every server gets: the shell's, minus anything that would change a contender. */
-function serverEnv(contender, sinkPort) {
+/** The environment of a server under test: none of ours inherited; `sinkPort` for instrumented ones. */
+export function serverEnv(sinkPort, extra = {}) {
   const env = { BENCH_EXIT_ON_STDIN_END: '1' };
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(OTEL_|HEALTHSPAN_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   }
-  if (contender === 'bare') return env;
+  if (sinkPort === undefined) return env;
   return {
     ...env,
     OTEL_SERVICE_NAME: 'healthspan-bench',
@@ -59,11 +60,12 @@ function serverEnv(contender, sinkPort) {
     OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
     OTEL_TRACES_SAMPLER: 'always_on',
+    ...extra,
   };
 }
 
 /** Waits until the sink's span count stops moving (the last export may still be in flight). */
-async function settledCount(sink) {
+export async function settledCount(sink) {
   let last = await sink.request({ type: 'count' });
   let stableFor = 0;
   for (let waited = 0; waited < 5000 && stableFor < 300; waited += 100) {
@@ -75,7 +77,7 @@ async function settledCount(sink) {
   return last;
 }
 
-async function checkPostgres() {
+export async function checkPostgres() {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -93,20 +95,42 @@ async function checkPostgres() {
   }
 }
 
-async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
-  const { app, expectBody } = ENDPOINTS[endpoint];
+function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
+  return measureServer({
+    endpoint,
+    contender,
+    argv: contenderArgv(contender, ENDPOINTS[endpoint].app),
+    env: serverEnv(contender === 'bare' ? undefined : sink.ready.port),
+    instrumented: contender !== 'bare',
+    usesBuild: contender === 'healthspan',
+    round,
+    opts,
+    ctx,
+    sink,
+    loadgen,
+  });
+}
+
+/**
+ * Starts one server under test, loads it (warm-up, then the measured window), and records
+ * req/s, p99, CPU per request, RSS and startup; an instrumented one must have exported at
+ * least MIN_SPANS_PER_REQUEST spans per request served. Shared by the suites that measure
+ * servers (overhead, insight).
+ */
+export async function measureServer({ endpoint, contender, argv, env, instrumented, usesBuild, round, opts, ctx, sink, loadgen }) {
+  const { expectBody } = ENDPOINTS[endpoint];
   const run = { round, endpoint, contender, valid: false };
-  if (contender === 'healthspan' && !existsSync(path.join(ctx.root, HEALTHSPAN_ENTRY))) {
+  if (usesBuild && !existsSync(path.join(ctx.root, HEALTHSPAN_ENTRY))) {
     run.invalid = `${HEALTHSPAN_ENTRY} is missing (run npm run build)`;
     return run;
   }
-  if (contender === 'healthspan') run.build = distFingerprint(ctx.root);
+  if (usesBuild) run.build = distFingerprint(ctx.root);
   const before = await sink.request({ type: 'count' });
   let server;
   try {
     server = await startServer({
-      argv: contenderArgv(contender, app),
-      env: serverEnv(contender, sink.ready.port),
+      argv,
+      env,
       cpu: ctx.pinning.server,
       pinning: ctx.pinning,
       name: `${endpoint}/${contender}`,
@@ -150,7 +174,7 @@ async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadge
   if (run.invalid) return run;
 
   let sinkErrors = 0;
-  if (contender !== 'bare') {
+  if (instrumented) {
     const after = await settledCount(sink);
     run.spans = after.spanCount - before.spanCount;
     run.spansPerReq = run.spans / run.served;
@@ -159,7 +183,7 @@ async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadge
   }
   if (run.errors > 0) run.invalid = `${run.errors} errors / non-2xx / wrong bodies`;
   else if (sinkErrors > 0) run.invalid = `sink rejected ${sinkErrors} export request(s), last: ${run.sinkLastError}`;
-  else if (contender !== 'bare' && run.spansPerReq < MIN_SPANS_PER_REQUEST) {
+  else if (instrumented && run.spansPerReq < MIN_SPANS_PER_REQUEST) {
     run.invalid = `sink received ${run.spans} spans for ${run.served} requests (< ${MIN_SPANS_PER_REQUEST}/request)`;
   }
   run.valid = !run.invalid;
