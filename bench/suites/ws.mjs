@@ -13,6 +13,7 @@ import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
 import { startServer } from '../lib/server.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
+import { serverEnv, settledCount } from './overhead.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const APP = 'bench/apps/ws-echo.mjs';
@@ -173,39 +174,17 @@ function contenderArgv(contender) {
   return contender === 'bare' ? [process.execPath, APP] : [process.execPath, '--import', 'healthspan/register', APP];
 }
 
-/** The shell's environment minus anything that would change a contender, plus its own settings. */
-function serverEnv(contender, sinkPort) {
-  const env = { BENCH_EXIT_ON_STDIN_END: '1' };
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OTEL_|HEALTHSPAN_|NODE_OPTIONS$|BENCH_WS_CLIENT$)/.test(k)) env[k] = v;
-  }
-  if (contender === 'bare') return env;
-  return {
-    ...env,
-    OTEL_SERVICE_NAME: 'healthspan-bench',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    OTEL_TRACES_EXPORTER: 'otlp',
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
-    OTEL_TRACES_SAMPLER: 'always_on',
+/** The shared server environment (overhead.mjs) plus this suite's message-span switch. */
+function wsServerEnv(contender, sinkPort) {
+  const env = serverEnv(contender === 'bare' ? undefined : sinkPort, {
     HEALTHSPAN_WS_MESSAGE_SPANS: contender === 'healthspan+spans' ? 'true' : 'false',
     ...(contender === 'healthspan+spans' ? { HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: String(SPAN_LIMIT) } : {}),
-  };
+  });
+  // The load client's own switch must not reach the server.
+  delete env.BENCH_WS_CLIENT;
+  return env;
 }
 
-/** Waits until the sink's span count stops moving (the last export may still be in flight). */
-async function settledCount(sink) {
-  let last = await sink.request({ type: 'count' });
-  let stableFor = 0;
-  for (let waited = 0; waited < 5000 && stableFor < 300; waited += 100) {
-    await sleep(100);
-    const now = await sink.request({ type: 'count' });
-    stableFor = now.spanCount === last.spanCount ? stableFor + 100 : 0;
-    last = now;
-  }
-  return last;
-}
 
 async function ask(client, message, what) {
   const reply = await client.request(message);
@@ -226,7 +205,7 @@ async function measureOnce({ contender, round, opts, ctx, sink, client }) {
   try {
     server = await startServer({
       argv: contenderArgv(contender),
-      env: serverEnv(contender, sink.ready.port),
+      env: wsServerEnv(contender, sink.ready.port),
       cpu: ctx.pinning.server,
       pinning: ctx.pinning,
       name: `ws/${contender}`,
