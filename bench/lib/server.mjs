@@ -87,3 +87,10 @@ export async function startServer({ argv, env, cpu, pinning, name, timeoutMs = 2
     stop: (graceMs) => stop(child, graceMs),
   };
 }
+
+/** Logs the tail of a server's stderr the first time `key` has any. */
+export function logStderrOnce(ctx, shown, key, stderr) {
+  if (!stderr || shown.has(key)) return;
+  shown.add(key);
+  ctx.log(`  ${key} wrote to stderr (shown once):\n    ${stderr.split('\n').slice(-15).join('\n    ')}`);
+}

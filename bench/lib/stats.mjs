@@ -19,3 +19,14 @@ export function fmt(value, digits = 0) {
   if (!Number.isFinite(value)) return '–';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
+
+/** One contender's runs: the valid ones, a picker over them, and the counts every report shows. */
+export function contenderRuns(runs, name) {
+  const all = runs.filter((r) => r.contender === name);
+  const ok = all.filter((r) => r.valid);
+  return {
+    ok,
+    pick: (key) => ok.map((r) => r[key]),
+    counts: { runs: all.length, valid: ok.length, invalidReasons: [...new Set(all.filter((r) => !r.valid).map((r) => r.invalid))] },
+  };
+}

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { runPinnedChild } from '../lib/child.mjs';
 import { startHelper } from '../lib/helper-process.mjs';
-import { fmt, median, range } from '../lib/stats.mjs';
+import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
+import { logStderrOnce } from '../lib/server.mjs';
 import { ENDPOINTS, checkPostgres, measureServer, serverEnv } from './overhead.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -315,13 +316,9 @@ export function summarizeHttp(runs) {
     if (!mine.length) continue;
     const c = {};
     for (const contender of Object.keys(HTTP_CONTENDERS)) {
-      const all = mine.filter((r) => r.contender === contender);
-      const ok = all.filter((r) => r.valid);
-      const pick = (k) => ok.map((r) => r[k]);
+      const { pick, counts } = contenderRuns(mine, contender);
       c[contender] = {
-        runs: all.length,
-        valid: ok.length,
-        invalidReasons: [...new Set(all.filter((r) => !r.valid).map((r) => r.invalid))],
+        ...counts,
         cpuUsPerReq: median(pick('cpuUsPerReq')),
         cpuUsPerReqRange: range(pick('cpuUsPerReq')),
         reqPerSec: median(pick('reqPerSec')),
@@ -429,11 +426,7 @@ async function runHttp(opts, ctx) {
           const run = await measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen });
           runs.push(run);
           ctx.log(`[insight-http round ${round}/${opts.rounds}] ${formatRun(run)}`);
-          const key = `${endpoint}/${contender}`;
-          if (run.stderr && !stderrShown.has(key)) {
-            stderrShown.add(key);
-            ctx.log(`  ${key} wrote to stderr (shown once):\n    ${run.stderr.split('\n').slice(-15).join('\n    ')}`);
-          }
+          logStderrOnce(ctx, stderrShown, `${endpoint}/${contender}`, run.stderr);
         }
       }
     }

@@ -1,6 +1,6 @@
 // Turns the overhead suite's raw runs into medians, ratios, target verdicts and Markdown.
 // Pure functions: the report can be regenerated from the JSON at any time.
-import { fmt, median, range } from '../lib/stats.mjs';
+import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
 
 const CONTENDERS = ['bare', 'healthspan', 'upstream'];
 
@@ -14,13 +14,9 @@ export const TARGETS = [
 export function summarizeOverhead(runs) {
   const contenders = {};
   for (const name of CONTENDERS) {
-    const all = runs.filter((r) => r.contender === name);
-    const ok = all.filter((r) => r.valid);
-    const pick = (key) => ok.map((r) => r[key]);
+    const { ok, pick, counts } = contenderRuns(runs, name);
     contenders[name] = {
-      runs: all.length,
-      valid: ok.length,
-      invalidReasons: [...new Set(all.filter((r) => !r.valid).map((r) => r.invalid))],
+      ...counts,
       reqPerSec: median(pick('reqPerSec')),
       p99Ms: median(pick('p99Ms')),
       cpuUsPerReq: median(pick('cpuUsPerReq')),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHelper } from '../lib/helper-process.mjs';
 import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
-import { startServer } from '../lib/server.mjs';
+import { logStderrOnce, startServer } from '../lib/server.mjs';
 import { renderOverhead, summarizeOverhead } from './overhead-report.mjs';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 
@@ -232,11 +232,7 @@ export const overheadSuite = {
             const run = await measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen });
             runs[endpoint].push(run);
             ctx.log(`[round ${round}/${opts.rounds}] ${formatRun(run)}`);
-            const key = `${endpoint}/${contender}`;
-            if (run.stderr && !stderrShown.has(key)) {
-              stderrShown.add(key);
-              ctx.log(`  ${key} wrote to stderr (shown once):\n    ${run.stderr.split('\n').slice(-15).join('\n    ')}`);
-            }
+            logStderrOnce(ctx, stderrShown, `${endpoint}/${contender}`, run.stderr);
           }
         }
       }

@@ -10,8 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startHelper } from '../lib/helper-process.mjs';
 import { clockTicks, cpuTicks, rssMb } from '../lib/procs.mjs';
-import { startServer } from '../lib/server.mjs';
-import { fmt, median, range } from '../lib/stats.mjs';
+import { logStderrOnce, startServer } from '../lib/server.mjs';
+import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { serverEnv, settledCount } from './overhead.mjs';
 
@@ -311,13 +311,9 @@ function formatRun(r) {
 export function summarizeWs(runs) {
   const contenders = {};
   for (const name of CONTENDERS) {
-    const all = runs.filter((r) => r.contender === name);
-    const ok = all.filter((r) => r.valid);
-    const pick = (key) => ok.map((r) => r[key]);
+    const { ok, pick, counts } = contenderRuns(runs, name);
     contenders[name] = {
-      runs: all.length,
-      valid: ok.length,
-      invalidReasons: [...new Set(all.filter((r) => !r.valid).map((r) => r.invalid))],
+      ...counts,
       msgPerSec: median(pick('msgPerSec')),
       cpuUsPerMsg: median(pick('cpuUsPerMsg')),
       cpuUsPerMsgRange: range(pick('cpuUsPerMsg')),
@@ -463,10 +459,7 @@ export const wsSuite = {
           const run = await measureOnce({ contender, round, opts, ctx, sink, client });
           runs.push(run);
           ctx.log(`[round ${round}/${opts.rounds}] ${formatRun(run)}`);
-          if (run.stderr && !stderrShown.has(contender)) {
-            stderrShown.add(contender);
-            ctx.log(`  ws/${contender} wrote to stderr (shown once):\n    ${run.stderr.split('\n').slice(-15).join('\n    ')}`);
-          }
+          logStderrOnce(ctx, stderrShown, `ws/${contender}`, run.stderr);
         }
       }
     } finally {
