@@ -1,11 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   context,
-  propagation,
   trace,
   type Attributes,
   type Context,
@@ -17,7 +15,7 @@ import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } f
 import { DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
 import type { HttpServerInstrumentationConfig } from './types.js';
-import { clientAddress, normalizeMethod, parseHost, splitTarget } from './utils.js';
+import { extractParent, incomingRequestAttributes, normalizeMethod } from './utils.js';
 
 
 /** The request's context, on `req` and `res`: listeners added to them run in it. */
@@ -51,7 +49,6 @@ type On = (this: unknown, event: string | symbol, listener: (...args: unknown[])
  */
 export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
   private duration!: Histogram;
-  private propagationFields: string[] | undefined;
 
   constructor(config: HttpServerInstrumentationConfig = {}) {
     super('healthspan-http-server', VERSION, config);
@@ -126,28 +123,13 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
 
     const headers = req.headers;
     const method = normalizeMethod(req.method);
-    const { path, query } = splitTarget(req.url);
-    const attributes: Attributes = {
-      'http.request.method': method,
-      'url.scheme': scheme,
-      'url.path': path,
-      'network.protocol.version': req.httpVersion,
-    };
-    if (method === '_OTHER' && req.method) attributes['http.request.method_original'] = req.method;
-    if (query !== undefined) attributes['url.query'] = query;
-    const host = parseHost(headers.host);
-    if (host.address !== undefined) attributes['server.address'] = host.address;
-    if (host.port !== undefined) attributes['server.port'] = host.port;
-    const client = clientAddress(headers, req.socket?.remoteAddress);
-    if (client !== undefined) attributes['client.address'] = client;
-    const ua = headers['user-agent'];
-    if (ua !== undefined) attributes['user_agent.original'] = ua;
+    const { attributes, path } = incomingRequestAttributes(req, scheme, method);
     for (const name of config.requestHeaders ?? []) {
       const v = headers[name];
       if (v !== undefined) attributes[`http.request.header.${name}`] = Array.isArray(v) ? v : [v];
     }
 
-    const parent = this.hasPropagationHeader(headers) ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
+    const parent = extractParent(headers);
     const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
     const rpc: RPCMetadata = { type: RPCType.HTTP, span };
     const ctx = setRPCMetadata(trace.setSpan(parent, span), rpc);
@@ -206,12 +188,6 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     this.duration.record((performance.now() - state.start) / 1000, metricAttributes);
   }
 
-  private hasPropagationHeader(headers: IncomingMessage['headers']): boolean {
-    // The propagators are set before the first request; their header names do not change.
-    const fields = (this.propagationFields ??= propagation.fields());
-    for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return true;
-    return false;
-  }
 }
 
 function onResponseClose(this: ServerResponse): void {

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { ROOT_CONTEXT, propagation, type Attributes, type Context } from '@opentelemetry/api';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
@@ -46,4 +47,42 @@ export function clientAddress(headers: IncomingHttpHeaders, peer: string | undef
     return (comma === -1 ? fwd : fwd.slice(0, comma)).trim();
   }
   return peer;
+}
+
+/**
+ * The stable-convention attributes every incoming HTTP request gets (server requests and
+ * WebSocket upgrades alike), and its path without the query.
+ */
+export function incomingRequestAttributes(req: IncomingMessage, scheme: string, method: string): { attributes: Attributes; path: string } {
+  const headers = req.headers;
+  const { path, query } = splitTarget(req.url);
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.scheme': scheme,
+    'url.path': path,
+    'network.protocol.version': req.httpVersion,
+  };
+  if (method === '_OTHER' && req.method) attributes['http.request.method_original'] = req.method;
+  if (query !== undefined) attributes['url.query'] = query;
+  const host = parseHost(headers.host);
+  if (host.address !== undefined) attributes['server.address'] = host.address;
+  if (host.port !== undefined) attributes['server.port'] = host.port;
+  const client = clientAddress(headers, req.socket?.remoteAddress);
+  if (client !== undefined) attributes['client.address'] = client;
+  const ua = headers['user-agent'];
+  if (ua !== undefined) attributes['user_agent.original'] = ua;
+  return { attributes, path };
+}
+
+let propagationFields: string[] | undefined;
+
+/**
+ * The remote parent from the request headers. Extraction is skipped when no header a
+ * propagator reads is present (the common case); the propagators are set before the first
+ * request and their header names do not change, so they are looked up once.
+ */
+export function extractParent(headers: IncomingHttpHeaders): Context {
+  const fields = (propagationFields ??= propagation.fields());
+  for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
+  return ROOT_CONTEXT;
 }

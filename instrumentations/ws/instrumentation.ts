@@ -6,7 +6,6 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
-  propagation,
   trace,
   type Attributes,
   type Context,
@@ -17,7 +16,7 @@ import {
   type UpDownCounter,
 } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
-import { clientAddress, parseHost, splitTarget } from '../http-server/utils.js';
+import { extractParent, incomingRequestAttributes } from '../http-server/utils.js';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
 import type { WsInstrumentationConfig } from './types.js';
@@ -155,31 +154,16 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
   }
 
   private traceHandshake(server: unknown, original: Fn, args: unknown[], req: IncomingMessage, socket: Duplex, cb: Fn): unknown {
-    const headers = req.headers;
-    const { path, query } = splitTarget(req.url);
+    const scheme = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    const { attributes, path } = incomingRequestAttributes(req, scheme, 'GET');
     let route = path;
     try {
       route = this._config.routeFallback?.(path) ?? path;
     } catch {
       route = path;
     }
-    const scheme = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const attributes: Attributes = {
-      'http.request.method': 'GET',
-      'url.scheme': scheme,
-      'url.path': path,
-      'http.route': route,
-      'network.protocol.version': req.httpVersion,
-    };
-    if (query !== undefined) attributes['url.query'] = query;
-    const host = parseHost(headers.host);
-    if (host.address !== undefined) attributes['server.address'] = host.address;
-    if (host.port !== undefined) attributes['server.port'] = host.port;
-    const client = clientAddress(headers, req.socket?.remoteAddress);
-    if (client !== undefined) attributes['client.address'] = client;
-    if (headers['user-agent'] !== undefined) attributes['user_agent.original'] = headers['user-agent'];
-
-    const parent = headers.traceparent !== undefined || headers.baggage !== undefined ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
+    attributes['http.route'] = route;
+    const parent = extractParent(req.headers);
     const span = this.tracer.startSpan(`GET ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
     const handshake: Handshake = { span, started: performance.now(), done: false };
