@@ -21,6 +21,8 @@ export interface Alert {
   resolvedBy?: 'signal' | 'hand';
   /** A trace that shows the problem. */
   exemplarTraceId?: string;
+  /** The span of that trace that showed it (a slow request, a slow query, the N+1 parent). */
+  exemplarSpanId?: string;
   message: string;
 }
 
@@ -77,7 +79,7 @@ export class AlertEngine {
    * Feeds one observation of a rule for a key. `inclusive`: the threshold itself already
    * fires (for counts such as "5 or more queries"). Returns the alert when it fired or escalated.
    */
-  evaluate(rule: AlertRule, key: string, observed: number, threshold: number, extra: { exemplarTraceId?: string; message?: string; inclusive?: boolean } = {}): Alert | undefined {
+  evaluate(rule: AlertRule, key: string, observed: number, threshold: number, extra: { exemplarTraceId?: string; exemplarSpanId?: string; message?: string; inclusive?: boolean } = {}): Alert | undefined {
     if (!(threshold > 0) || !Number.isFinite(observed)) return undefined;
     const t = this.now();
     const id = `${rule}:${key}`;
@@ -94,7 +96,10 @@ export class AlertEngine {
       current.observed = observed;
       current.ratio = ratio;
       current.lastAt = t;
-      if (extra.exemplarTraceId && severity) current.exemplarTraceId = extra.exemplarTraceId;
+      if (extra.exemplarTraceId && severity) {
+        current.exemplarTraceId = extra.exemplarTraceId;
+        current.exemplarSpanId = extra.exemplarSpanId;
+      }
       if (ratio < 0.9) {
         track.belowSince ??= t;
         if (t - track.belowSince >= (this.o.resolveAfterMs ?? 60_000)) this.close(id, track, 'signal');
@@ -127,6 +132,7 @@ export class AlertEngine {
       firstAt: t,
       lastAt: t,
       exemplarTraceId: extra.exemplarTraceId,
+      exemplarSpanId: extra.exemplarSpanId,
       message: extra.message ?? `${rule} ${key}: ${round(observed)} over ${round(threshold)}`,
     };
     track.alert = alert;
