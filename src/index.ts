@@ -1,5 +1,6 @@
-export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
-export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds } from './insight/processor.js';
+export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
+export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
+export { recommend, type RouteStats, type QueryStats, type CacheHitStats } from './insight/recommend.js';
 export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
 export { computeHealth, trend, apdexBucket, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
 export { readConfigFromEnv, resolveConfig, ConfigError, INSTRUMENTATION_NAMES } from './config/env.js';
@@ -9,6 +10,8 @@ export { HttpServerInstrumentation, type HttpServerInstrumentationConfig } from 
 export { templatePath, RouteTemplater, OTHER_ROUTE } from './http/route.js';
 export { createQueryRedactor } from './http/redact.js';
 export { ExportSpanProcessor, type ExportSpanProcessorOptions } from './exporters/span-processor.js';
+export { ExportLogRecordProcessor, type ExportLogRecordProcessorOptions } from './exporters/log-processor.js';
+export { alertLogRecord, emitAlertLog, subscribeAlertLogs, ALERT_EVENT_NAME, ALERT_LOG_SEVERITY, type AlertSource } from './insight/alert-log.js';
 export { DropCounter } from './exporters/dropped.js';
 export { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, VERSION } from './semconv.js';
 export { sanitizeSql, type SanitizeOptions, type SqlDialect } from './db/sanitize.js';

@@ -14,6 +14,7 @@ import {
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
+import { ConsoleLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import {
   AggregationType,
   ConsoleMetricExporter,
@@ -39,7 +40,8 @@ import { formatProblem } from './config/parse.js';
 import type { HealthspanOptions, SdkConfig } from './config/types.js';
 import type { Alert, Transition } from './insight/alerts.js';
 import { DropCounter } from './exporters/dropped.js';
-import { CountingMetricExporter, createOtlpMetricExporter, createOtlpTraceExporter } from './exporters/otlp.js';
+import { ExportLogRecordProcessor } from './exporters/log-processor.js';
+import { CountingMetricExporter, createOtlpLogExporter, createOtlpMetricExporter, createOtlpTraceExporter } from './exporters/otlp.js';
 import { createPrometheusReader, handlerFor, prometheusUrl, type RequestHandler } from './exporters/prometheus.js';
 import { ExportSpanProcessor } from './exporters/span-processor.js';
 import { createQueryRedactor } from './http/redact.js';
@@ -49,8 +51,10 @@ import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
 import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
 import { DbProcessor } from './db/processor.js';
-import { InsightProcessor, type InsightThresholds } from './insight/processor.js';
+import { InsightProcessor, type InsightHealth, type InsightThresholds } from './insight/processor.js';
+import type { QueryStats, RouteStats } from './insight/recommend.js';
 import { WebhookNotifier } from './insight/webhook.js';
+import { subscribeAlertLogs } from './insight/alert-log.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
 import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
@@ -60,7 +64,7 @@ export interface Healthspan {
   readonly config: SdkConfig;
   /** False when OTEL_SDK_DISABLED (or `disabled: true`) made this a no-op. */
   readonly enabled: boolean;
-  /** Spans and data points that never left the process, by signal and reason. */
+  /** Spans, data points and log records that never left the process, by signal and reason. */
   readonly dropped: DropCounter;
   /** Enabled instrumentations, by short name (`http` is two: our server side, upstream's client side). */
   readonly instrumentations: ReadonlyMap<string, Instrumentation[]>;
@@ -101,9 +105,24 @@ export async function shutdown(): Promise<void> {
   await running?.shutdown();
 }
 
-/** The health report (0–100 score, components, trend), or undefined when insight is off. */
-export function getHealth(): ReturnType<InsightProcessor['health']> | undefined {
+/** The health report (0–100 score, components, trend, recommendations), or undefined when insight is off. */
+export function getHealth(): InsightHealth | undefined {
   return running?.insight?.health();
+}
+
+/** Every route in the window: counts, latency quantiles, error rate and where its time goes. */
+export function getRoutes(): RouteStats[] {
+  return running?.insight?.routes() ?? [];
+}
+
+/** Every statement summary in the window: counts, latency quantiles and error rate. */
+export function getQueries(): QueryStats[] {
+  return running?.insight?.queryStats() ?? [];
+}
+
+/** How full insight's bounded maps are and what they folded or forgot; undefined when insight is off. */
+export function getInsightStats(): ReturnType<InsightProcessor['bounds']> | undefined {
+  return running?.insight?.bounds();
 }
 
 /** Firing alerts, or resolved ones (newest first). */
@@ -130,7 +149,7 @@ export function setThresholds(changes: Partial<InsightThresholds>): InsightThres
   };
   for (const f of ['requestMs', 'queryMs', 'eventLoopP99Ms'] as const) if (changes[f] !== undefined) positive(f, changes[f]);
   for (const [route, v] of Object.entries(changes.routes ?? {})) positive(`routes[${JSON.stringify(route)}]`, v);
-  for (const f of ['errorRate', 'heapRatio'] as const) {
+  for (const f of ['errorRate', 'heapRatio', 'rssRatio'] as const) {
     const v = changes[f];
     if (v !== undefined && (typeof v !== 'number' || !(v > 0 && v <= 1))) throw new TypeError(`setThresholds: ${f} must be a share from 0 to 1 (got ${JSON.stringify(v)})`);
   }
@@ -169,6 +188,8 @@ class RunningSdk implements Healthspan {
   insight: InsightProcessor | undefined;
   private tracerProvider: TracerProvider | undefined;
   private meterProvider: MeterProvider | undefined;
+  /** Alert log records only; never the global LoggerProvider (other libraries' logs are not ours to capture). */
+  private loggerProvider: LoggerProvider | undefined;
   private disableInstrumentations: (() => void) | undefined;
   private removeExitHandlers: (() => void) | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -237,7 +258,7 @@ class RunningSdk implements Healthspan {
   async forceFlush(): Promise<void> {
     if (!this.enabled) return;
     await withTimeout(
-      Promise.allSettled([this.tracerProvider?.forceFlush(), this.meterProvider?.forceFlush()]),
+      Promise.allSettled([this.tracerProvider?.forceFlush(), this.meterProvider?.forceFlush(), this.loggerProvider?.forceFlush()]),
       this.config.shutdownTimeoutMillis,
     );
   }
@@ -250,7 +271,7 @@ class RunningSdk implements Healthspan {
       }
       this.removeExitHandlers?.();
       const done = await withTimeout(
-        Promise.allSettled([this.tracerProvider?.shutdown(), this.meterProvider?.shutdown()]),
+        Promise.allSettled([this.tracerProvider?.shutdown(), this.meterProvider?.shutdown(), this.loggerProvider?.shutdown()]),
         this.config.shutdownTimeoutMillis,
       );
       if (done === 'timeout') logger.warnOnce(`shutdown did not finish within ${this.config.shutdownTimeoutMillis} ms (HEALTHSPAN_SHUTDOWN_TIMEOUT); unsent telemetry is lost`);
@@ -277,6 +298,7 @@ class RunningSdk implements Healthspan {
       this.insight = new InsightProcessor({
         thresholds: { requestMs: i.slowRequestMs, queryMs: i.slowQueryMs, errorRate: i.errorRate },
         evaluateIntervalMs: i.intervalMs,
+        memoryLimitBytes: i.memoryLimitMb !== undefined ? i.memoryLimitMb * 2 ** 20 : undefined,
         meter,
         warn: (line) => logger.warn(line, line),
       });
@@ -288,6 +310,8 @@ class RunningSdk implements Healthspan {
         });
         this.insight.onAlert((alert, transition) => hook.notify(alert, transition));
       }
+      this.loggerProvider = this.buildLoggerProvider(resource);
+      if (this.loggerProvider) subscribeAlertLogs(this.insight, this.loggerProvider.getLogger(SCOPE_NAME, VERSION));
     }
     if (c.exporter === 'otlp') {
       processors.push(
@@ -306,6 +330,36 @@ class RunningSdk implements Healthspan {
     // such as db.client.operation.duration, must not depend on the sampling rate.
     const sampler = createAlwaysRecordSampler(buildSampler(c.sampler, c.samplerArg));
     return new TracerProvider({ resource, sampler, spanProcessors: processors });
+  }
+
+  /**
+   * The LoggerProvider of the alert log records, or undefined with OTEL_LOGS_EXPORTER=none.
+   * Held privately: setting it as the global one would let other libraries' log bridges
+   * send the app's logs through it, which healthspan does not offer to do.
+   */
+  private buildLoggerProvider(resource: Resource): LoggerProvider | undefined {
+    const c = this.config.logs;
+    let processor: LogRecordProcessor;
+    try {
+      if (c.exporter === 'otlp') {
+        processor = new ExportLogRecordProcessor({
+          ...c.batch,
+          exporter: createOtlpLogExporter(c.otlp),
+          dropped: this.dropped,
+          log: logger,
+          destination: c.otlp.endpoint,
+        });
+      } else if (c.exporter === 'console') {
+        processor = new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() });
+      } else {
+        return undefined;
+      }
+    } catch (err) {
+      // Alert log records are an extra channel: without them, traces and metrics still run.
+      logger.warnOnce(`the ${c.exporter} log exporter could not be loaded (${(err as Error).message}); alert log records are off`);
+      return undefined;
+    }
+    return new LoggerProvider({ resource, processors: [processor] });
   }
 
   private buildMeterProvider(resource: Resource, ignoredPorts: Set<number>): MeterProvider | undefined {
@@ -343,7 +397,7 @@ class RunningSdk implements Healthspan {
     meter
       .createObservableCounter(METRIC_EXPORTER_DROPPED, {
         unit: '{item}',
-        description: 'Spans and metric data points that were dropped before reaching the exporter, by signal and reason.',
+        description: 'Spans, metric data points and log records that were dropped before reaching the exporter, by signal and reason.',
       })
       .addCallback((result) => {
         for (const e of this.dropped.entries()) result.observe(e.value, { signal: e.signal, reason: e.reason });

@@ -29,11 +29,20 @@ export function describeStartup(config: SdkConfig, via: string, instrumentations
                 : e,
           )
           .join('; ');
+  const l = config.logs;
+  const logs = !config.insight.enabled
+    ? 'none (insight is off)'
+    : l.exporter === 'otlp'
+      ? `otlp ${describeOtlp(l.otlp)} (alert records)`
+      : l.exporter === 'console'
+        ? 'console (alert records)'
+        : 'none';
   return [
     `healthspan ${VERSION} started (node ${process.version}, pid ${process.pid}, via ${via})`,
     `  service:          ${config.serviceName}`,
     `  traces:           ${traces}`,
     `  metrics:          ${metrics}`,
+    `  logs:             ${logs}`,
     `  instrumentations: ${instrumentations.join(', ') || 'none'}`,
   ].join('\n');
 }

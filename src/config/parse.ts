@@ -21,7 +21,7 @@ export class SettingReader {
   problem(source: string, value: unknown, expected: string, used: unknown): void {
     // Shared variables (OTEL_EXPORTER_OTLP_*) are read once per signal: report them once.
     if (this.problems.some((p) => p.source === source && p.value === quote(value))) return;
-    this.problems.push({ source, value: quote(value), expected, used: show(used) });
+    this.problems.push({ source, value: quote(value), expected, used: used === undefined ? 'none (the default)' : show(used) });
   }
 
   /**

@@ -5,6 +5,7 @@
 
 export type TracesExporterName = 'otlp' | 'console' | 'none';
 export type MetricsExporterName = 'prometheus' | 'otlp' | 'console' | 'none';
+export type LogsExporterName = 'otlp' | 'console' | 'none';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type OtlpCompression = 'gzip' | 'none';
 export type SamplerName =
@@ -55,6 +56,30 @@ export interface TracesConfig {
   /** Ratio for the `*traceidratio` samplers, 0..1. @default 1 */
   samplerArg: number;
   batch: BatchConfig;
+}
+
+/** The batch settings of the log record export (OTEL_BLRP_*). */
+export interface LogBatchConfig {
+  /** Delay between two exports. @default 1000 */
+  scheduledDelayMillis: number;
+  /** An export that takes longer is abandoned and its log records counted as dropped. @default 30000 */
+  exportTimeoutMillis: number;
+  /** Log records waiting for export; past this bound new ones are dropped and counted. @default 2048 */
+  maxQueueSize: number;
+  /** @default 512 */
+  maxExportBatchSize: number;
+}
+
+/**
+ * OpenTelemetry log records. healthspan emits only its own (one per alert transition, when
+ * insight is on); it never installs a global LoggerProvider, so other libraries' logs are
+ * not captured.
+ */
+export interface LogsConfig {
+  /** @default 'otlp' when traces.exporter is 'otlp', else 'none' */
+  exporter: LogsExporterName;
+  otlp: OtlpSignalConfig;
+  batch: LogBatchConfig;
 }
 
 export interface PrometheusConfig {
@@ -129,6 +154,11 @@ export interface InsightConfig {
   errorRate: number;
   /** How often the rules are evaluated. @default 5000 */
   intervalMs: number;
+  /**
+   * Memory the process may use (MiB): RSS above 90 % of it fires the memory alert.
+   * @default the cgroup memory limit when there is one; otherwise RSS is not judged
+   */
+  memoryLimitMb?: number;
   /** Every alert transition is POSTed here as JSON. @default none */
   webhookUrl?: string;
 }
@@ -146,6 +176,7 @@ export interface SdkConfig {
   propagators: PropagatorName[];
   traces: TracesConfig;
   metrics: MetricsConfig;
+  logs: LogsConfig;
   http: HttpConfig;
   db: DbConfig;
   ws: WsConfig;

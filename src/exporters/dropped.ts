@@ -1,4 +1,4 @@
-export type Signal = 'traces' | 'metrics';
+export type Signal = 'traces' | 'metrics' | 'logs';
 export type DropReason = 'queue_full' | 'export_failed' | 'timeout' | 'shutdown';
 
 /**

@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import type { ExportResult } from '@opentelemetry/core';
 import { ExportResultCode } from '@opentelemetry/core';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpSignalConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { DropCounter } from './dropped.js';
-import { describe } from './span-processor.js';
+import { describe } from './batch-queue.js';
 
 // Exporter packages are loaded on demand: only the protocol in use pays its start-up cost
 // (the gRPC stack alone is larger than the rest of the SDK).
@@ -21,6 +22,11 @@ const METRIC_PACKAGES = {
   'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
   'http/json': '@opentelemetry/exporter-metrics-otlp-http',
   grpc: '@opentelemetry/exporter-metrics-otlp-grpc',
+} as const;
+const LOG_PACKAGES = {
+  'http/protobuf': '@opentelemetry/exporter-logs-otlp-proto',
+  'http/json': '@opentelemetry/exporter-logs-otlp-http',
+  grpc: '@opentelemetry/exporter-logs-otlp-grpc',
 } as const;
 
 function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
@@ -48,6 +54,11 @@ export function createOtlpTraceExporter(c: OtlpSignalConfig): SpanExporter {
 export function createOtlpMetricExporter(c: OtlpSignalConfig): PushMetricExporter {
   const { OTLPMetricExporter } = load(METRIC_PACKAGES[c.protocol]);
   return new OTLPMetricExporter(exporterOptions(c));
+}
+
+export function createOtlpLogExporter(c: OtlpSignalConfig): LogRecordExporter {
+  const { OTLPLogExporter } = load(LOG_PACKAGES[c.protocol]);
+  return new OTLPLogExporter(exporterOptions(c));
 }
 
 /**

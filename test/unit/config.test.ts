@@ -22,6 +22,11 @@ describe('defaults', () => {
     expect(config.metrics.exporters).toEqual(['prometheus']);
     expect(config.metrics.prometheus).toEqual({ host: '127.0.0.1', port: 9464, path: '/metrics', serve: true });
     expect(config.traces.batch).toEqual({ scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
+    expect(config.logs).toEqual({
+      exporter: 'otlp',
+      otlp: { endpoint: 'http://localhost:4318/v1/logs', protocol: 'http/protobuf', headers: {}, timeoutMillis: 10000, compression: 'none' },
+      batch: { scheduledDelayMillis: 1000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 },
+    });
     expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
     expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000 });
@@ -62,6 +67,8 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ HEALTHSPAN_SLOW_REQUEST_MS: '250' }, (c) => c.insight.slowRequestMs, 250],
   [{ HEALTHSPAN_SLOW_QUERY_MS: '20' }, (c) => c.insight.slowQueryMs, 20],
   [{ HEALTHSPAN_ERROR_RATE: '0.01' }, (c) => c.insight.errorRate, 0.01],
+  [{ HEALTHSPAN_MEMORY_LIMIT_MB: '512' }, (c) => c.insight.memoryLimitMb, 512],
+  [{}, (c) => c.insight.memoryLimitMb, undefined],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '10' }, (c) => c.ws.messageSpansPerConnection, 10],
   [{ HEALTHSPAN_DB_SANITIZE: 'false' }, (c) => c.db.sanitize, false],
   [{ HEALTHSPAN_DB_CONNECT_SPANS: 'true' }, (c) => c.db.connectSpans, true],
@@ -88,6 +95,29 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: '2000' }, (c) => c.shutdownTimeoutMillis, 2000],
   [{ HEALTHSPAN_WARN_INTERVAL: '1000' }, (c) => c.warnIntervalMillis, 1000],
   [{ HEALTHSPAN_STRICT: 'true' }, (c) => c.strict, true],
+  // logs: the exporter follows the traces unless set
+  [{ OTEL_LOGS_EXPORTER: 'console' }, (c) => c.logs.exporter, 'console'],
+  [{ OTEL_LOGS_EXPORTER: 'NONE' }, (c) => c.logs.exporter, 'none'],
+  [{ OTEL_TRACES_EXPORTER: 'none' }, (c) => c.logs.exporter, 'none'],
+  [{ OTEL_TRACES_EXPORTER: 'console' }, (c) => c.logs.exporter, 'none'],
+  [{ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'otlp' }, (c) => [c.traces.exporter, c.logs.exporter], ['none', 'otlp']],
+  [{ OTEL_TRACES_EXPORTER: 'otlp', OTEL_LOGS_EXPORTER: 'none' }, (c) => [c.traces.exporter, c.logs.exporter], ['otlp', 'none']],
+  // logs: OTLP settings, per-signal first, then the shared ones, like traces and metrics
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, (c) => c.logs.otlp.endpoint, 'http://collector:4318/v1/logs'],
+  [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example/ingest', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, (c) => [c.logs.otlp.endpoint, c.traces.otlp.endpoint], ['https://logs.example/ingest', 'http://collector:4318/v1/traces']],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, (c) => [c.logs.otlp.protocol, c.logs.otlp.endpoint], ['grpc', 'http://localhost:4317']],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.logs.otlp.protocol], ['http/json', 'grpc']],
+  [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'a=3' }, (c) => [c.traces.otlp.headers, c.logs.otlp.headers], [{ a: '1', b: '2' }, { a: '3', b: '2' }]],
+  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }, (c) => c.logs.otlp.timeoutMillis, 2500],
+  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '700' }, (c) => [c.traces.otlp.timeoutMillis, c.logs.otlp.timeoutMillis], [2500, 700]],
+  [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, (c) => c.logs.otlp.compression, 'gzip'],
+  [{ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'gzip' }, (c) => [c.traces.otlp.compression, c.logs.otlp.compression], ['none', 'gzip']],
+  // logs: OTEL_BLRP_*, independent of OTEL_BSP_*
+  [{ OTEL_BLRP_SCHEDULE_DELAY: '200' }, (c) => [c.logs.batch.scheduledDelayMillis, c.traces.batch.scheduledDelayMillis], [200, 5000]],
+  [{ OTEL_BLRP_EXPORT_TIMEOUT: '1000' }, (c) => c.logs.batch.exportTimeoutMillis, 1000],
+  [{ OTEL_BLRP_MAX_QUEUE_SIZE: '100' }, (c) => [c.logs.batch.maxQueueSize, c.logs.batch.maxExportBatchSize, c.traces.batch.maxQueueSize], [100, 100, 2048]],
+  [{ OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '50' }, (c) => c.logs.batch.maxExportBatchSize, 50],
+  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100' }, (c) => c.logs.batch.maxQueueSize, 2048],
 ];
 
 describe('valid values', () => {
@@ -129,6 +159,22 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
   [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],
+  [{ HEALTHSPAN_MEMORY_LIMIT_MB: '1g' }, 'HEALTHSPAN_MEMORY_LIMIT_MB="1g" is invalid (expected MiB from 16 to 4194304); using none (the default)', (c) => c.insight.memoryLimitMb, undefined],
+  [{ OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
+  [{ OTEL_LOGS_EXPORTER: 'otlp,console' }, 'OTEL_LOGS_EXPORTER="otlp,console" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
+  [{ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using none', (c) => c.logs.exporter, 'none'],
+  [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318/v1/logs' }, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT="collector:4318/v1/logs" is invalid (expected an http(s) URL); using http://localhost:4318/v1/logs', (c) => c.logs.otlp.endpoint, 'http://localhost:4318/v1/logs'],
+  [{ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'udp' }, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL="udp" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.logs.otlp.protocol, 'http/protobuf'],
+  [{ OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' }, 'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using {}', (c) => c.logs.otlp.headers, {}],
+  [{ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, 'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT="0" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.logs.otlp.timeoutMillis, 10000],
+  [{ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="zstd" is invalid (expected gzip|none); using none', (c) => c.logs.otlp.compression, 'none'],
+  // A shared variable is read for every signal but reported once.
+  [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, 'OTEL_EXPORTER_OTLP_COMPRESSION="brotli" is invalid (expected gzip|none); using none', (c) => [c.traces.otlp.compression, c.metrics.otlp.compression, c.logs.otlp.compression], ['none', 'none', 'none']],
+  [{ OTEL_BLRP_SCHEDULE_DELAY: '1.5' }, 'OTEL_BLRP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 1000', (c) => c.logs.batch.scheduledDelayMillis, 1000],
+  [{ OTEL_BLRP_EXPORT_TIMEOUT: '0' }, 'OTEL_BLRP_EXPORT_TIMEOUT="0" is invalid (expected milliseconds from 1 to 3600000); using 30000', (c) => c.logs.batch.exportTimeoutMillis, 30000],
+  [{ OTEL_BLRP_MAX_QUEUE_SIZE: 'lots' }, 'OTEL_BLRP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.logs.batch.maxQueueSize, 2048],
+  [{ OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '-1' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="-1" is invalid (expected an integer from 1 to 1000000); using 512', (c) => c.logs.batch.maxExportBatchSize, 512],
+  [{ OTEL_BLRP_MAX_QUEUE_SIZE: '100', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BLRP_MAX_QUEUE_SIZE (100)); using 100', (c) => c.logs.batch.maxExportBatchSize, 100],
   [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
 ];
 
@@ -171,6 +217,20 @@ describe('start() options', () => {
     // A bad option falls back to env, not straight to the default.
     expect(config.metrics.prometheus.port).toBe(1234);
     expect(config.instrumentations).toEqual(['http']);
+  });
+
+  it('set the logs section, validated and named by their path', () => {
+    const { config, problems } = resolveConfig(
+      { logs: { exporter: 'console', otlp: { protocol: 'grpc' }, batch: { maxQueueSize: 10, scheduledDelayMillis: -1 } } },
+      { OTEL_LOGS_EXPORTER: 'otlp', OTEL_BLRP_SCHEDULE_DELAY: '300' },
+      ctx,
+    );
+    expect(problems.map(formatProblem)).toEqual(['options.logs.batch.scheduledDelayMillis=-1 is invalid (expected milliseconds from 0 to 3600000); using 1000']);
+    expect(config.logs.exporter).toBe('console');
+    expect(config.logs.otlp).toMatchObject({ protocol: 'grpc', endpoint: 'http://localhost:4317' });
+    expect(config.logs.batch).toEqual({ scheduledDelayMillis: 300, exportTimeoutMillis: 30000, maxQueueSize: 10, maxExportBatchSize: 10 });
+    // traces.exporter from code decides the default just as the env var does
+    expect(resolveConfig({ traces: { exporter: 'none' } }, {}, ctx).config.logs.exporter).toBe('none');
   });
 
   it('ConfigError lists every problem for strict mode', () => {
