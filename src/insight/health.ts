@@ -230,5 +230,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const num = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+/** One formatter for every number: `toLocaleString` would build a new one per call. */
+const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const num = (n: number) => NUMBER.format(n);
 const pct = (r: number) => `${num(r * 100)}%`;

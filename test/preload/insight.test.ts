@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { fixture, get, startApp } from './child.ts';
+import { findSample, scrape } from '../helpers/prometheus.ts';
+import { fixture, freePort, get, startApp } from './child.ts';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -22,7 +23,10 @@ describe('insight under --import', () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const prom = await freePort();
     const app = await startApp(['--import', 'healthspan/register'], fixture('insight-app.mjs'), {
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      HEALTHSPAN_PROMETHEUS_PORT: String(prom),
       HEALTHSPAN_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -31,13 +35,35 @@ describe('insight under --import', () => {
       HEALTHSPAN_SLOW_QUERY_MS: '100',
       HEALTHSPAN_INSIGHT_INTERVAL_MS: '200',
     });
+    const insight = async () => JSON.parse((await get(`${app.url}/insight`)).body);
     try {
+      // A healthy start: fast requests only.
+      for (let i = 0; i < 25; i++) await get(`${app.url}/fast`);
+      await new Promise((r) => setTimeout(r, 400));
+      const before = await insight();
+      expect(before.alerts).toEqual([]);
+      expect(before.health.score).toBeGreaterThanOrEqual(80);
+      expect(before.health.status).toBe('healthy');
+      expect(before.health.recommendations).toEqual([]);
       for (let i = 0; i < 3; i++) await get(`${app.url}/slow`);
       await get(`${app.url}/slow-query`);
       await get(`${app.url}/orders`);
-      for (let i = 0; i < 25; i++) await get(`${app.url}/fast`);
+      // 10 failures of 41 requests: too few on /fail for error_rate (20), enough to hurt the score.
+      for (let i = 0; i < 10; i++) await get(`${app.url}/fail`);
       await new Promise((r) => setTimeout(r, 600));
-      const { health, alerts } = JSON.parse((await get(`${app.url}/insight`)).body);
+      const { health, alerts, routes } = await insight();
+      expect(health.score).toBeLessThan(before.health.score - 20);
+      expect(health.components.find((c: { name: string }) => c.name === 'errors').score).toBe(0);
+      // Where the time goes: GET /slow-query is mostly database, in one statement (opening
+      // the pool's connection has no span of its own, so it counts as the route's own time).
+      const slowQuery = routes.find((r: { route: string }) => r.route === 'GET /slow-query');
+      expect(slowQuery.split.db).toBeGreaterThan(0.5);
+      expect(slowQuery.split.http + slowQuery.split.cache).toBe(0);
+      expect(slowQuery.split.topQueries[0].summary).toBe('SELECT pg_class');
+      const slowRoute = routes.find((r: { route: string }) => r.route === 'GET /slow');
+      expect(slowRoute.split).toBeUndefined();
+      expect(health.recommendations).toContainEqual(expect.stringMatching(/^GET \/slow-query is slow: p95 \d+ ms against 100 ms\. Most of its time \(\d+(\.\d)?%\) is in the database, mostly "SELECT pg_class" \(\d+(\.\d)?%\)\.$/));
+      expect(health.recommendations).toContainEqual(expect.stringMatching(/^N\+1 pattern: 5 sequential "SELECT pg_namespace" queries under one span/));
       // GET /orders (6 × ~13 ms) sits near the 100 ms threshold: whether it is slow is left out.
       const fired = alerts.map((a: { rule: string; key: string }) => `${a.rule} ${a.key}`).filter((k: string) => k !== 'slow_request GET /orders').sort();
       expect(fired).toEqual([
@@ -58,6 +84,17 @@ describe('insight under --import', () => {
       const slowAlert = alerts.find((a: { rule: string; key: string }) => a.rule === 'slow_request' && a.key === 'GET /slow');
       expect(spans.some((s) => s.name === 'GET /slow' && s.traceId === slowAlert.exemplarTraceId)).toBe(true);
       expect(posts.some((p) => p.transition === 'fired' && p.alert.rule === 'slow_request' && p.alert.key === 'GET /slow')).toBe(true);
+      // The same transitions as metrics: one firing per alert, and the active-alerts gauge.
+      const metrics = await scrape(`http://127.0.0.1:${prom}/metrics`);
+      const firing = (rule: string) =>
+        metrics.samples.filter((m) => m.name === 'healthspan_alerts_total' && m.labels.alert_rule === rule && m.labels.alert_state === 'firing').reduce((n, m) => n + m.value, 0);
+      expect(firing('n_plus_one')).toBe(1);
+      expect(firing('slow_query')).toBe(1);
+      expect(firing('slow_request')).toBe(alerts.filter((a: { rule: string }) => a.rule === 'slow_request').length);
+      const active = metrics.samples.filter((m) => m.name === 'healthspan_alerts_active').reduce((n, m) => n + m.value, 0);
+      expect(active).toBe(alerts.length);
+      // The gauge shows the last evaluation; the runtime part may have moved a point since.
+      expect(Math.abs(findSample(metrics.samples, 'healthspan_health_score')!.value - health.score)).toBeLessThanOrEqual(5);
     } finally {
       await app.stop();
       await new Promise((r) => hook.close(r));

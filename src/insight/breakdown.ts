@@ -1,0 +1,119 @@
+import type { RollingWindows, TimeSplit } from './window.js';
+
+export type SplitCategory = keyof TimeSplit;
+
+export interface BreakdownOptions {
+  /** Traces with child operations waiting for their request span to end. @default 1000 */
+  maxTraces?: number;
+  /** Child operations remembered per trace; later ones are added without de-duplication. @default 64 */
+  maxPerTrace?: number;
+}
+
+/** A child operation as {@link RollingWindows.split} reads it. */
+export interface SplitPart {
+  /** Statement summary, for queries. */
+  summary: string | undefined;
+  ms: number;
+  /** Set by {@link TraceBreakdown.take}: a query that counted (not nested in another part). */
+  counted: boolean;
+}
+
+interface Part extends SplitPart {
+  spanId: string;
+  parentSpanId: string | undefined;
+  category: SplitCategory;
+}
+
+interface Pending {
+  parts: Part[];
+  /** Time of the parts past `maxPerTrace`, by category (not checked for nesting). */
+  db: number;
+  http: number;
+  cache: number;
+}
+
+/**
+ * One request's time, split. `queries` lists the counted queries (parts nested in another
+ * counted part are left out); multiply their ms by `scale` to get their share of the request.
+ */
+export interface RequestSplit extends TimeSplit {
+  scale: number;
+  queries: readonly SplitPart[];
+}
+
+/**
+ * Where a request's time goes. Child operations of a trace (queries, outgoing HTTP calls,
+ * cache operations) are remembered as they end; when the trace's request span ends, their
+ * time is summed by category and the rest is the service's own code.
+ *
+ * An operation inside another counted one (the Redis command under a cache lookup) is left
+ * out so its time is not counted twice. Parallel operations can add up to more than the
+ * request took: the split is then scaled down to the request's duration. Memory is bounded by
+ * `maxTraces × maxPerTrace`; traces forgotten before their request ended (background work
+ * with no request span, or the bound) are counted in {@link abandoned}.
+ */
+export class TraceBreakdown {
+  private readonly traces = new Map<string, Pending>();
+  private readonly maxTraces: number;
+  private readonly maxPerTrace: number;
+  /** Traces forgotten because the bound was reached before their request span ended. */
+  abandoned = 0;
+
+  constructor(o: BreakdownOptions = {}) {
+    this.maxTraces = o.maxTraces ?? 1000;
+    this.maxPerTrace = o.maxPerTrace ?? 64;
+  }
+
+  get size(): number {
+    return this.traces.size;
+  }
+
+  /** Remembers one ended child operation of a trace. */
+  add(traceId: string, spanId: string, parentSpanId: string | undefined, category: SplitCategory, ms: number, summary?: string): void {
+    if (!(ms > 0) || parentSpanId === undefined) return; // a root operation is nobody's child
+    let p = this.traces.get(traceId);
+    if (!p) {
+      if (this.traces.size >= this.maxTraces) {
+        const oldest = this.traces.keys().next().value;
+        if (oldest !== undefined) this.traces.delete(oldest);
+        this.abandoned++;
+      }
+      p = { parts: [], db: 0, http: 0, cache: 0 };
+      this.traces.set(traceId, p);
+    }
+    if (p.parts.length < this.maxPerTrace) p.parts.push({ spanId, parentSpanId, category, ms, summary, counted: false });
+    else p[category] += ms;
+  }
+
+  /**
+   * The split of the request span `spanId` of `traceId`, which took `totalMs`, forgetting
+   * the trace. Undefined when no child operation was seen.
+   */
+  take(traceId: string, totalMs: number): RequestSplit | undefined {
+    const p = this.traces.get(traceId);
+    if (!p) return undefined;
+    this.traces.delete(traceId);
+    let db = p.db;
+    let http = p.http;
+    let cache = p.cache;
+    const parts = p.parts;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (nested(parts, part.parentSpanId)) continue;
+      if (part.category === 'db') {
+        db += part.ms;
+        part.counted = part.summary !== undefined;
+      } else if (part.category === 'http') http += part.ms;
+      else cache += part.ms;
+    }
+    const sum = db + http + cache;
+    const scale = sum > totalMs && sum > 0 ? totalMs / sum : 1;
+    return { db: db * scale, http: http * scale, cache: cache * scale, scale, queries: parts };
+  }
+}
+
+/** Whether a part's parent is itself a counted part. */
+function nested(parts: Part[], parentSpanId: string | undefined): boolean {
+  for (let i = 0; i < parts.length; i++) if (parts[i].spanId === parentSpanId) return true;
+  return false;
+}
