@@ -299,6 +299,7 @@ class RunningSdk implements Healthspan {
         thresholds: { requestMs: i.slowRequestMs, queryMs: i.slowQueryMs, errorRate: i.errorRate },
         evaluateIntervalMs: i.intervalMs,
         memoryLimitBytes: i.memoryLimitMb !== undefined ? i.memoryLimitMb * 2 ** 20 : undefined,
+        health: { weights: i.healthWeights, requestThresholdMs: i.apdexMs },
         meter,
         warn: (line) => logger.warn(line, line),
       });

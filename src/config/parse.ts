@@ -170,3 +170,33 @@ export const keyValueList = (v: unknown): Record<string, string> | undefined => 
   }
   return out;
 };
+
+const WEIGHT_NAMES = ['responseTime', 'errors', 'resources', 'database', 'cache'] as const;
+export type HealthWeightName = (typeof WEIGHT_NAMES)[number];
+
+/**
+ * Health weights: `responseTime=30,errors=25` (env) or `{ responseTime: 30 }` (option); names
+ * from the five components, numbers from 0 to 1000.
+ */
+export const healthWeights = (v: unknown): Partial<Record<HealthWeightName, number>> | undefined => {
+  let entries: [string, unknown][];
+  if (typeof v === 'string') {
+    const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+    entries = [];
+    for (const part of parts) {
+      const m = /^(\w+)\s*=\s*(.+)$/.exec(part);
+      if (!m) return undefined;
+      entries.push([m[1], m[2].trim() === '' ? NaN : Number(m[2])]);
+    }
+  } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    entries = Object.entries(v);
+  } else return undefined;
+  if (entries.length === 0) return undefined;
+  const out: Partial<Record<HealthWeightName, number>> = {};
+  for (const [name, w] of entries) {
+    if (!(WEIGHT_NAMES as readonly string[]).includes(name)) return undefined;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1000) return undefined;
+    out[name as HealthWeightName] = w;
+  }
+  return out;
+};

@@ -155,6 +155,13 @@ export interface InsightConfig {
   /** How often the rules are evaluated. @default 5000 */
   intervalMs: number;
   /**
+   * Health score weights per component (the others keep their default; 0 leaves one out).
+   * @default { responseTime: 30, errors: 25, resources: 20, database: 15, cache: 10 }
+   */
+  healthWeights: Partial<Record<'responseTime' | 'errors' | 'resources' | 'database' | 'cache', number>>;
+  /** Apdex T of request durations for the health score (ms). @default 500 */
+  apdexMs: number;
+  /**
    * Memory the process may use (MiB): RSS above 90 % of it fires the memory alert.
    * @default the cgroup memory limit when there is one; otherwise RSS is not judged
    */

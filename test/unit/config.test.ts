@@ -29,7 +29,7 @@ describe('defaults', () => {
     });
     expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
-    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000 });
+    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000, healthWeights: {}, apdexMs: 500, memoryLimitMb: undefined, webhookUrl: undefined });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
     expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
     expect(config.http.requestHeaders).toEqual([]);
@@ -68,6 +68,9 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ HEALTHSPAN_SLOW_QUERY_MS: '20' }, (c) => c.insight.slowQueryMs, 20],
   [{ HEALTHSPAN_ERROR_RATE: '0.01' }, (c) => c.insight.errorRate, 0.01],
   [{ HEALTHSPAN_MEMORY_LIMIT_MB: '512' }, (c) => c.insight.memoryLimitMb, 512],
+  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'responseTime=50, cache=0' }, (c) => c.insight.healthWeights, { responseTime: 50, cache: 0 }],
+  [{}, (c) => c.insight.healthWeights, {}],
+  [{ HEALTHSPAN_APDEX_MS: '250' }, (c) => c.insight.apdexMs, 250],
   [{}, (c) => c.insight.memoryLimitMb, undefined],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '10' }, (c) => c.ws.messageSpansPerConnection, 10],
   [{ HEALTHSPAN_DB_SANITIZE: 'false' }, (c) => c.db.sanitize, false],
@@ -159,6 +162,9 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
   [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],
+  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'latency=30' }, 'HEALTHSPAN_HEALTH_WEIGHTS="latency=30" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache (0–1000)); using {}', (c) => c.insight.healthWeights, {}],
+  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'errors=-1' }, 'HEALTHSPAN_HEALTH_WEIGHTS="errors=-1" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache (0–1000)); using {}', (c) => c.insight.healthWeights, {}],
+  [{ HEALTHSPAN_APDEX_MS: '0' }, 'HEALTHSPAN_APDEX_MS="0" is invalid (expected milliseconds from 1 to 600000); using 500', (c) => c.insight.apdexMs, 500],
   [{ HEALTHSPAN_MEMORY_LIMIT_MB: '1g' }, 'HEALTHSPAN_MEMORY_LIMIT_MB="1g" is invalid (expected MiB from 16 to 4194304); using none (the default)', (c) => c.insight.memoryLimitMb, undefined],
   [{ OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
   [{ OTEL_LOGS_EXPORTER: 'otlp,console' }, 'OTEL_LOGS_EXPORTER="otlp,console" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],

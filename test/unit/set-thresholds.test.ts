@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setThresholds, shutdown, start } from '../../src/index.js';
+import { getHealth, setThresholds, shutdown, start } from '../../src/index.js';
 
 beforeAll(() => {
-  start({ traces: { exporter: 'none' }, metrics: { exporters: [] }, instrumentations: [], resourceDetectors: [], logLevel: 'none' });
+  start({ traces: { exporter: 'none' }, metrics: { exporters: [] }, instrumentations: [], resourceDetectors: [], logLevel: 'none', insight: { healthWeights: { resources: 0 } } });
 });
 afterAll(() => shutdown());
+
+describe('health options from start()', () => {
+  it('passes the configured weights to the score: resources weighted 0 is left out', () => {
+    // Only the runtime snapshot has data here, and it is weighted 0: nothing to score.
+    expect(getHealth()).toMatchObject({ score: undefined, status: 'unknown', components: [] });
+  });
+});
 
 describe('setThresholds', () => {
   it('applies valid changes at once and returns the thresholds in force', () => {
