@@ -21,14 +21,18 @@ export interface BatchWording {
   queueVariable: string;
 }
 
-export interface BatchQueueOptions<T> extends BatchConfig {
-  exporter: BatchExporter<T>;
-  signal: Signal;
-  wording: BatchWording;
+/** What an export processor is given: its exporter, where drops are counted and warned about. */
+export interface ExportProcessorOptions<E> extends BatchConfig {
+  exporter: E;
   dropped: DropCounter;
   log: Logger;
   /** Where the items go, for warnings. */
   destination: string;
+}
+
+export interface BatchQueueOptions<T> extends ExportProcessorOptions<BatchExporter<T>> {
+  signal: Signal;
+  wording: BatchWording;
 }
 
 /**

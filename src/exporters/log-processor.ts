@@ -1,16 +1,7 @@
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import type { BatchConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
-import { BatchQueue } from './batch-queue.js';
-import type { DropCounter } from './dropped.js';
+import { BatchQueue, type ExportProcessorOptions } from './batch-queue.js';
 
-export interface ExportLogRecordProcessorOptions extends BatchConfig {
-  exporter: LogRecordExporter;
-  dropped: DropCounter;
-  log: Logger;
-  /** Where the log records go, for warnings. */
-  destination: string;
-}
+export type ExportLogRecordProcessorOptions = ExportProcessorOptions<LogRecordExporter>;
 
 /**
  * Batches log records for one exporter with the same guarantees as the span export

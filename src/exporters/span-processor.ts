@@ -1,19 +1,10 @@
 import { TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { BatchConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
-import { BatchQueue } from './batch-queue.js';
-import type { DropCounter } from './dropped.js';
+import { BatchQueue, type ExportProcessorOptions } from './batch-queue.js';
 
 export { describe } from './batch-queue.js';
 
-export interface ExportSpanProcessorOptions extends BatchConfig {
-  exporter: SpanExporter;
-  dropped: DropCounter;
-  log: Logger;
-  /** Where the spans go, for warnings. */
-  destination: string;
-}
+export type ExportSpanProcessorOptions = ExportProcessorOptions<SpanExporter>;
 
 /**
  * Batches sampled spans for one exporter, like the SDK's BatchSpanProcessor, with the

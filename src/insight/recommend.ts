@@ -1,32 +1,29 @@
 import type { Alert } from './alerts.js';
 import type { SplitSummary } from './window.js';
 
-/** One route's figures over the window, as the insight processor reports them. */
-export interface RouteStats {
-  /** `METHOD /route`. */
-  route: string;
+/** Latency and error figures of one key over the window (ms, shares 0–1, per second). */
+export interface LatencyStats {
   count: number;
   errorRate: number;
   p50: number;
   p95: number;
   p99: number;
-  /** Requests per second over the window. */
   rate: number;
+}
+
+/** One route's figures over the window, as the insight processor reports them. */
+export interface RouteStats extends LatencyStats {
+  /** `METHOD /route`. */
+  route: string;
   /** The p95 threshold of the slow_request rule for this route (ms). */
   thresholdMs: number;
   /** Where its time went; absent until a request of it had a child operation. */
   split?: SplitSummary;
 }
 
-export interface QueryStats {
+export interface QueryStats extends LatencyStats {
   /** `<db.system.name> <db.query.summary>`. */
   query: string;
-  count: number;
-  errorRate: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  rate: number;
 }
 
 export interface CacheHitStats {

@@ -8,6 +8,7 @@ import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportLogRecordProcessor } from '../../src/exporters/log-processor.js';
 import { createOtlpLogExporter } from '../../src/exporters/otlp.js';
 import { Logger } from '../../src/log.js';
+import { freePort as closedPort } from '../preload/child.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -52,15 +53,6 @@ async function hangingServer(): Promise<string> {
     return new Promise((r) => srv.close(r));
   });
   return `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1/logs`;
-}
-
-/** A port that refuses connections: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe('ExportLogRecordProcessor with createOtlpLogExporter', () => {

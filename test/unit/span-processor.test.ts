@@ -5,6 +5,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
 import { Logger } from '../../src/log.js';
+import { freePort as closedPort } from '../preload/child.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -45,15 +46,6 @@ async function hangingServer(): Promise<{ url: string }> {
     return new Promise((r) => srv.close(r));
   });
   return { url: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1/traces` };
-}
-
-/** A port that refuses connections: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe('ExportSpanProcessor', () => {
