@@ -1,4 +1,4 @@
-export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
+export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
 export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
 export { recommend, type RouteStats, type QueryStats, type CacheHitStats } from './insight/recommend.js';
 export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
@@ -21,3 +21,4 @@ export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../inst
 export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
 export { createCache, TracedCache, MemoryStore, CircuitBreaker, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
 export { WebhookNotifier, type WebhookOptions } from './insight/webhook.js';
+export { type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';

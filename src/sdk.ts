@@ -51,6 +51,9 @@ import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
 import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
 import { DbProcessor } from './db/processor.js';
+import { buildAdminHandler, type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';
+import { isAdminPath } from './admin/registry.js';
+import { startAdminServer, type AdminServer } from './admin/server.js';
 import { InsightProcessor, type InsightHealth, type InsightThresholds } from './insight/processor.js';
 import type { QueryStats, RouteStats } from './insight/recommend.js';
 import { WebhookNotifier } from './insight/webhook.js';
@@ -108,6 +111,24 @@ export async function shutdown(): Promise<void> {
 /** The health report (0–100 score, components, trend, recommendations), or undefined when insight is off. */
 export function getHealth(): InsightHealth | undefined {
   return running?.insight?.health();
+}
+
+/**
+ * The performance API and status page as a `(req, res, next?)` handler to mount on the app's
+ * own server: node:http (`if (admin.matches(req)) return admin(req, res)`), express
+ * (`app.use('/_healthspan', admin)`), fastify (see docs/admin.md). Reads the running
+ * instance's state at each request, so it may be created before `start()`.
+ */
+export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHandler {
+  return buildAdminHandler(
+    {
+      insight: () => running?.insight,
+      service: () => running?.config.serviceName ?? 'unknown_service:node',
+      token: () => running?.config.admin.token,
+      setThresholds,
+    },
+    options,
+  );
 }
 
 /** Every route in the window: counts, latency quantiles, error rate and where its time goes. */
@@ -227,8 +248,18 @@ class RunningSdk implements Healthspan {
     const onPoolLimit = (limit: number) =>
       logger.warnOnce(`more than ${limit} pg pools are alive at once; the pool metrics observe the first ${limit} only`);
     const promPath = config.metrics.prometheus.path;
-    const ignoreIncoming = (req: IncomingMessage) =>
-      ignoredPorts.size > 0 && ignoredPorts.has(req.socket?.localPort ?? -1) && (req.url ?? '').split('?')[0] === promPath;
+    const adminPorts = this.adminPorts;
+    // Our own endpoints make no span and no metric: the Prometheus scrape, the admin API
+    // (mounted under a registered prefix, or on its own server).
+    const ignoreIncoming = (req: IncomingMessage) => {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      if (isAdminPath(path)) return true;
+      if (ignoredPorts.size === 0 && adminPorts.size === 0) return false;
+      const port = req.socket?.localPort ?? -1;
+      return adminPorts.has(port) || (ignoredPorts.has(port) && path === promPath);
+    };
     for (const name of config.instrumentations) {
       try {
         const made = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming, onPoolLimit });
@@ -245,9 +276,25 @@ class RunningSdk implements Healthspan {
     });
     this.registerOwnMetrics(templater);
 
+    if (config.admin.port !== undefined) this.startAdminServer(config.admin.port, config.admin.host);
     logger.info(describeStartup(config, via, [...this.instrumentations.keys()]));
     reportPatchedModules(this.instrumentations, logger);
     this.removeExitHandlers = installExitHandlers(this, logger);
+  }
+
+  /** Ports of our own admin server: every request on them is ours. */
+  readonly adminPorts = new Set<number>();
+  private adminServer: AdminServer | undefined;
+
+  private startAdminServer(port: number, host: string): void {
+    this.adminPorts.add(port);
+    this.adminServer = startAdminServer({
+      port,
+      host,
+      handler: createAdminHandler({ prefix: '' }),
+      onError: (err) => logger.warnOnce(`the admin server could not listen on ${host}:${port} (${err.message}); the admin API is not served (HEALTHSPAN_ADMIN_PORT)`),
+      onListening: (url) => logger.info(`admin API and status page on ${url}/${this.config.admin.token ? '' : ' (no HEALTHSPAN_ADMIN_TOKEN: reads from loopback only, changes refused)'}`),
+    });
   }
 
   /** Module names to hook in the ESM loader. */
@@ -270,6 +317,7 @@ class RunningSdk implements Healthspan {
         return;
       }
       this.removeExitHandlers?.();
+      this.adminServer?.close();
       const done = await withTimeout(
         Promise.allSettled([this.tracerProvider?.shutdown(), this.meterProvider?.shutdown(), this.loggerProvider?.shutdown()]),
         this.config.shutdownTimeoutMillis,

@@ -4,6 +4,7 @@ import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelem
 import type { BreakerState } from './breaker.js';
 import { MemoryStore, globToRegExp, sizeOf, type EvictionReason } from './memory-store.js';
 import { RedisTier, type RedisLike } from './redis-tier.js';
+import { trackCache } from './registry.js';
 import { instruments, keyAttributes, registerGauges, tracer, type KeyAttribute } from './telemetry.js';
 
 export interface CacheOptions {
@@ -83,6 +84,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
   private readonly inflight = new Map<string, Promise<V>>();
   private readonly refreshing = new Set<string>();
   private readonly unregister: () => void;
+  private readonly untrack: () => void;
   private readonly counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, sets: 0, deletes: 0, errors: 0, expirations: 0 };
   private readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0, invalidated: 0 };
   private readonly base: Attributes;
@@ -120,6 +122,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
       entries: () => this.l1?.size ?? 0,
       l2State: () => (this.l2 ? { closed: 0, open: 1, 'half-open': 2 }[this.l2.state] : undefined),
     });
+    this.untrack = trackCache(this);
   }
 
   async get(key: string): Promise<V | undefined> {
@@ -259,6 +262,7 @@ export class TracedCache<V = unknown> extends EventEmitter {
   async disconnect(): Promise<void> {
     this.l1?.close();
     this.unregister();
+    this.untrack();
     await this.l2?.disconnect();
   }
 

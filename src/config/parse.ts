@@ -20,8 +20,10 @@ export class SettingReader {
 
   problem(source: string, value: unknown, expected: string, used: unknown): void {
     // Shared variables (OTEL_EXPORTER_OTLP_*) are read once per signal: report them once.
-    if (this.problems.some((p) => p.source === source && p.value === quote(value))) return;
-    this.problems.push({ source, value: quote(value), expected, used: used === undefined ? 'none (the default)' : show(used) });
+    // A secret is never echoed, not even a malformed one.
+    const shown = /token/i.test(source) ? `<${typeof value === 'string' ? value.length : 0} characters, not shown>` : quote(value);
+    if (this.problems.some((p) => p.source === source && p.value === shown)) return;
+    this.problems.push({ source, value: shown, expected, used: used === undefined ? 'none (the default)' : show(used) });
   }
 
   /**
@@ -200,3 +202,7 @@ export const healthWeights = (v: unknown): Partial<Record<HealthWeightName, numb
   }
   return out;
 };
+
+/** An admin token: 16–512 visible ASCII characters, no spaces (it travels in a Bearer header). */
+export const adminToken = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^[\x21-\x7e]{16,512}$/.test(v.trim()) ? v.trim() : undefined;

@@ -170,6 +170,18 @@ export interface InsightConfig {
   webhookUrl?: string;
 }
 
+export interface AdminConfig {
+  /**
+   * Bearer token for the admin API and status page. Without one, the API answers reads from
+   * loopback only and refuses every change. @default none
+   */
+  token?: string;
+  /** Port of a standalone admin server; unset keeps it off (mount `createAdminHandler()` instead). @default off */
+  port?: number;
+  /** Interface the standalone admin server binds to. @default '127.0.0.1' */
+  host: string;
+}
+
 export interface SdkConfig {
   /** Turns the whole SDK into a no-op. @default false */
   disabled: boolean;
@@ -188,6 +200,7 @@ export interface SdkConfig {
   db: DbConfig;
   ws: WsConfig;
   insight: InsightConfig;
+  admin: AdminConfig;
   /**
    * Instrumentations to enable, by short name (`http`, `undici`, `ws`, `socket.io`, `pg`,
    * `mysql2`, `redis`, `ioredis`, `express`, `fastify`, `koa`, `runtime-node`). @default all of them

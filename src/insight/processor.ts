@@ -9,7 +9,7 @@ import { classify } from './classify.js';
 import { HEALTH_DEFAULTS, computeHealth, trend, type HealthInput, type HealthOptions, type HealthReport } from './health.js';
 import { NPlusOneDetector } from './n-plus-one.js';
 import { recommend, type CacheHitStats, type QueryStats, type RouteStats } from './recommend.js';
-import { OTHER_KEY, RollingWindows, type Series } from './window.js';
+import { OTHER_KEY, RollingWindows, type Series, type WindowSummary } from './window.js';
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
@@ -266,36 +266,51 @@ export class InsightProcessor implements SpanProcessor {
     };
   }
 
-  /** Every route seen in the window with its figures and where its time goes, busiest first. */
-  routes(): RouteStats[] {
+  /** Every route seen in the window (or its last `windowMs`) with its figures and where its time goes, busiest first. */
+  routes(windowMs?: number): RouteStats[] {
     const out: RouteStats[] = [];
     for (const route of this.requests.activeKeys()) {
-      const s = this.requests.summary(route);
+      const s = this.requests.summary(route, windowMs);
       if (!s) continue;
-      const split = this.requests.splitSummary(route);
+      const split = this.requests.splitSummary(route, windowMs);
       out.push({ route, count: s.count, errorRate: s.errorRate, p50: s.p50, p95: s.p95, p99: s.p99, rate: s.rate, thresholdMs: this.requestThreshold(route), ...(split ? { split } : {}) });
     }
     return out.sort((a, b) => b.count * b.p50 - a.count * a.p50);
   }
 
   /** Every statement summary seen in the window with its figures, most total time first. */
-  queryStats(): QueryStats[] {
+  queryStats(windowMs?: number): QueryStats[] {
     const out: QueryStats[] = [];
     for (const query of this.queries.activeKeys()) {
-      const s = this.queries.summary(query);
-      if (s) out.push({ query, count: s.count, errorRate: s.errorRate, p50: s.p50, p95: s.p95, p99: s.p99, rate: s.rate });
+      const s = this.queries.summary(query, windowMs);
+      if (s) out.push({ query, count: s.count, errorRate: s.errorRate, p50: s.p50, p95: s.p95, p99: s.p99, rate: s.rate, thresholdMs: this.thresholds.queryMs });
     }
     return out.sort((a, b) => b.count * b.p50 - a.count * a.p50);
   }
 
   /** Hit rate of every cache read in the window. */
-  cacheStats(): CacheHitStats[] {
+  cacheStats(windowMs?: number): CacheHitStats[] {
     const out: CacheHitStats[] = [];
     for (const name of this.caches.activeKeys()) {
-      const s = this.caches.summary(name);
+      const s = this.caches.summary(name, windowMs);
       if (s) out.push({ name, lookups: s.count, hitRate: (s.count - s.errors) / s.count });
     }
     return out;
+  }
+
+  /** All requests (or all queries) of the window together: count, rate, quantiles, mean, error rate. */
+  overall(what: 'requests' | 'queries', windowMs?: number): WindowSummary | undefined {
+    return (what === 'requests' ? this.requests : this.queries).overall(windowMs);
+  }
+
+  /** The runtime figures the rules read: heap, RSS, event-loop delay p99 (ms, NaN before any sample). */
+  runtime(): { heapUsed: number; heapLimit: number; rss: number; eventLoopDelayP99Ms: number } {
+    return this.resources();
+  }
+
+  /** The window length (ms). */
+  get window(): number {
+    return this.windowMs;
   }
 
   /** How much the bounds held back: keys folded into `_other`, traces and N+1 groups forgotten. */

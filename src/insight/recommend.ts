@@ -24,6 +24,8 @@ export interface RouteStats extends LatencyStats {
 export interface QueryStats extends LatencyStats {
   /** `<db.system.name> <db.query.summary>`. */
   query: string;
+  /** The p95 threshold of the slow_query rule (ms). */
+  thresholdMs: number;
 }
 
 export interface CacheHitStats {

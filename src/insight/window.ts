@@ -185,18 +185,29 @@ export class RollingWindows {
   summary(key: string, windowMs = this.windowMs): WindowSummary | undefined {
     const series = this.keys.get(key);
     if (!series) return undefined;
+    return this.merge([series], windowMs);
+  }
+
+  /** The window's figures over every key together (`_other` included). */
+  overall(windowMs = this.windowMs): WindowSummary | undefined {
+    return this.merge(this.keys.values(), windowMs);
+  }
+
+  private merge(all: Iterable<Series>, windowMs: number): WindowSummary | undefined {
     const now = this.now();
     const from = this.from(now, windowMs);
     const merged = this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined;
     let errors = 0;
     let count = 0;
     let first = Infinity;
-    for (const s of series.slices) {
-      if (s.start < from) continue;
-      if (s.sketch) merged?.merge(s.sketch);
-      count += s.count;
-      errors += s.errors;
-      first = Math.min(first, s.start);
+    for (const series of all) {
+      for (const s of series.slices) {
+        if (s.start < from) continue;
+        if (s.sketch) merged?.merge(s.sketch);
+        count += s.count;
+        errors += s.errors;
+        first = Math.min(first, s.start);
+      }
     }
     if (count === 0) return undefined;
     const covered = Math.max(1, (now - first) / 1000);
@@ -214,10 +225,10 @@ export class RollingWindows {
   }
 
   /** Where a key's time went over the window, or undefined without any split recorded. */
-  splitSummary(key: string): SplitSummary | undefined {
+  splitSummary(key: string, windowMs = this.windowMs): SplitSummary | undefined {
     const series = this.keys.get(key);
     if (!series) return undefined;
-    const from = this.from(this.now(), this.windowMs);
+    const from = this.from(this.now(), windowMs);
     let total = 0;
     let requests = 0;
     const sums = { db: 0, http: 0, cache: 0 };

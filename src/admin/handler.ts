@@ -1,0 +1,410 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { liveCaches } from '../cache/registry.js';
+import { DEFAULT_THRESHOLDS, type InsightProcessor, type InsightThresholds } from '../insight/processor.js';
+import { renderStatusPage } from './page.js';
+import { registerAdminPrefix } from './registry.js';
+
+/** What the handler reads and changes; the SDK supplies the running instance's state. */
+export interface AdminSource {
+  insight(): InsightProcessor | undefined;
+  service(): string;
+  /** The configured token (HEALTHSPAN_ADMIN_TOKEN), if any. */
+  token(): string | undefined;
+  /** Validates and applies (throws a TypeError naming the field). */
+  setThresholds(changes: Partial<InsightThresholds>): InsightThresholds | undefined;
+}
+
+export interface AdminHandlerOptions {
+  /**
+   * Path the API is mounted under when the handler sees whole URLs (node:http). Under express's
+   * `app.use(prefix, handler)` the prefix is taken from `req.baseUrl`. `''` serves at the root
+   * (the standalone server). @default '/_healthspan'
+   */
+  prefix?: string;
+  /** Bearer token required on every route; overrides HEALTHSPAN_ADMIN_TOKEN. */
+  token?: string;
+}
+
+export type AdminHandler = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void) & {
+  /** Whether a request is for this handler (its path is under the prefix). */
+  matches(req: IncomingMessage): boolean;
+  readonly prefix: string;
+};
+
+/** Request bodies larger than this are refused (413). */
+const MAX_BODY = 16 * 1024;
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const THRESHOLD_FIELDS = Object.keys(DEFAULT_THRESHOLDS) as (keyof InsightThresholds)[];
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+type Req = IncomingMessage & { baseUrl?: string; originalUrl?: string };
+type Route = (ctx: { req: Req; query: URLSearchParams; params: string[]; body: () => Promise<unknown> }) => unknown | Promise<unknown>;
+
+/**
+ * The performance API and status page as one framework-agnostic `(req, res, next?)` handler.
+ * Requests run with tracing suppressed; the mount prefix is registered so the HTTP server
+ * instrumentation makes no span or metric for them (see docs/admin.md).
+ */
+export function buildAdminHandler(source: AdminSource, options: AdminHandlerOptions = {}): AdminHandler {
+  const prefix = normalisePrefix(options.prefix ?? '/_healthspan');
+  registerAdminPrefix(prefix);
+  const expectedToken = () => options.token ?? source.token();
+
+  const routes: { method: string; pattern: RegExp; run: Route; mutates?: boolean }[] = [
+    { method: 'GET', pattern: /^\/summary$/, run: () => summary(source) },
+    { method: 'GET', pattern: /^\/analytics$/, run: ({ query }) => analytics(source, query) },
+    { method: 'GET', pattern: /^\/metrics$/, run: () => rawMetrics(source) },
+    { method: 'GET', pattern: /^\/alerts$/, run: ({ query }) => alerts(source, query) },
+    { method: 'POST', pattern: /^\/alerts\/([^/]+)\/resolve$/, mutates: true, run: ({ params }) => resolveAlert(source, params[0]) },
+    { method: 'GET', pattern: /^\/thresholds$/, run: () => thresholds(source) },
+    { method: 'PUT', pattern: /^\/thresholds$/, mutates: true, run: async ({ body }) => putThresholds(source, await body()) },
+    { method: 'GET', pattern: /^\/cache\/stats$/, run: () => ({ caches: liveCaches().map((c) => ({ name: c.name, ...c.stats() })) }) },
+    { method: 'POST', pattern: /^\/cache\/clear$/, mutates: true, run: async ({ body }) => clearCaches(await body()) },
+  ];
+
+  const locate = (req: Req): { sub: string; base: string; query: string } | undefined => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    if (typeof req.baseUrl === 'string' && req.baseUrl !== '') {
+      // express stripped its mount path: remember it so its requests are not traced either.
+      registerAdminPrefix(req.baseUrl);
+      return { sub: path, base: req.baseUrl, query };
+    }
+    if (prefix === '') return { sub: path, base: '', query };
+    if (path === prefix) return { sub: '', base: prefix, query };
+    if (path.startsWith(prefix + '/')) return { sub: path.slice(prefix.length), base: prefix, query };
+    return undefined;
+  };
+
+  const handle = async (req: Req, res: ServerResponse, where: { sub: string; base: string; query: string }) => {
+    const method = req.method ?? 'GET';
+    const sub = where.sub === '' ? '' : where.sub.replace(/\/+$/, '') || '/';
+    if (sub === '' || (sub === '/' && (req.originalUrl ?? req.url ?? '').split('?')[0].endsWith(where.base) && where.base !== '')) {
+      // The page uses relative URLs: it must be served from `<prefix>/`.
+      res.writeHead(308, { location: `${where.base}/${where.query ? `?${where.query}` : ''}`, 'content-length': '0' });
+      res.end();
+      return;
+    }
+    if (sub === '/') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not allowed here; use GET`, { allow: 'GET, HEAD' });
+      // The page holds no data (it fetches it with the token), so it is served to anyone who can reach the API.
+      const html = renderStatusPage();
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': String(Buffer.byteLength(html)),
+        'content-security-policy': CSP,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
+      res.end(method === 'HEAD' ? undefined : html);
+      return;
+    }
+    const candidates = routes.filter((r) => r.pattern.test(sub));
+    if (candidates.length === 0) throw new HttpError(404, `no admin route ${sub}; see docs/admin.md`);
+    const route = candidates.find((r) => r.method === method);
+    if (!route) throw new HttpError(405, `${method} is not allowed on ${sub}; use ${candidates.map((r) => r.method).join(' or ')}`, { allow: candidates.map((r) => r.method).join(', ') });
+    authorise(req, expectedToken(), route.mutates === true);
+    const params = (route.pattern.exec(sub) ?? []).slice(1).map((p) => safeDecode(p));
+    const result = await route.run({ req, query: new URLSearchParams(where.query), params, body: () => readJson(req) });
+    sendJson(res, 200, result);
+  };
+
+  const handler = ((req: Req, res: ServerResponse, next?: (err?: unknown) => void) => {
+    const where = locate(req);
+    if (!where) {
+      if (next) next();
+      else sendJson(res, 404, { error: `not under ${prefix}` });
+      return;
+    }
+    context.with(suppressTracing(context.active()), () => {
+      handle(req, res, where).catch((err: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (err instanceof HttpError) sendJson(res, err.status, { error: err.message }, err.headers);
+        else sendJson(res, 500, { error: `admin API failure: ${err instanceof Error ? err.message : String(err)}` });
+      });
+    });
+  }) as AdminHandler;
+  handler.matches = (req) => locate(req as Req) !== undefined;
+  Object.defineProperty(handler, 'prefix', { value: prefix, enumerable: true });
+  return handler;
+}
+
+function normalisePrefix(p: string): string {
+  if (typeof p !== 'string') throw new TypeError('createAdminHandler: prefix must be a string such as "/_healthspan"');
+  const trimmed = p.trim().replace(/\/+$/, '');
+  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed)) throw new TypeError(`createAdminHandler: prefix ${JSON.stringify(p)} must be a path such as "/_healthspan"`);
+  return trimmed;
+}
+
+// ---- auth ---------------------------------------------------------------------------------
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison: both sides are hashed first, so neither length nor content leaks. */
+export function tokenMatches(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function authorise(req: IncomingMessage, token: string | undefined, mutates: boolean): void {
+  if (token) {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    if (!m || !tokenMatches(m[1], token)) {
+      throw new HttpError(401, header ? 'the bearer token is not the admin token' : 'this route needs Authorization: Bearer <HEALTHSPAN_ADMIN_TOKEN>', {
+        'www-authenticate': 'Bearer realm="healthspan"',
+      });
+    }
+    return;
+  }
+  if (mutates) throw new HttpError(403, 'changing anything through the admin API needs a token: set HEALTHSPAN_ADMIN_TOKEN (or createAdminHandler({ token }))');
+  if (!isLoopback(req.socket?.remoteAddress)) {
+    throw new HttpError(403, 'without HEALTHSPAN_ADMIN_TOKEN the admin API answers only requests from this machine (loopback)');
+  }
+}
+
+// ---- bodies and answers -------------------------------------------------------------------
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in ${JSON.stringify(s)}`);
+  }
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const type = req.headers['content-type'] ?? '';
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_BODY) {
+        failed = true;
+        reject(new HttpError(413, `the request body is larger than ${MAX_BODY} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve(undefined);
+      if (type && !/^application\/json\b/i.test(type)) return reject(new HttpError(415, `the body must be JSON (content-type: application/json), not ${type}`));
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new HttpError(400, `the body is not valid JSON: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(payload)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+// ---- routes -------------------------------------------------------------------------------
+
+function needInsight(source: AdminSource): InsightProcessor {
+  const insight = source.insight();
+  if (!insight) throw new HttpError(503, 'insight is off (HEALTHSPAN_INSIGHT=false, or healthspan is not started)');
+  return insight;
+}
+
+const finite = (n: number | undefined): number | null => (typeof n === 'number' && Number.isFinite(n) ? n : null);
+
+function summary(source: AdminSource) {
+  const insight = needInsight(source);
+  const health = insight.health();
+  const req = insight.overall('requests');
+  const caches = insight.cacheStats();
+  const lookups = caches.reduce((n, c) => n + c.lookups, 0);
+  const hits = caches.reduce((n, c) => n + c.lookups * c.hitRate, 0);
+  const rt = insight.runtime();
+  return {
+    service: source.service(),
+    status: health.status,
+    score: health.score ?? null,
+    trend: health.trend,
+    alerts: { firing: insight.engine.active().length },
+    requests: {
+      count: req?.count ?? 0,
+      ratePerSecond: finite(req?.rate),
+      avgMs: finite(req?.mean),
+      p95Ms: finite(req?.p95),
+      errorRate: finite(req?.errorRate),
+    },
+    cache: { lookups, hitRate: lookups > 0 ? hits / lookups : null },
+    memory: { heapUsedBytes: rt.heapUsed, heapLimitBytes: rt.heapLimit, rssBytes: rt.rss },
+    eventLoopDelayP99Ms: finite(rt.eventLoopDelayP99Ms),
+    uptimeSeconds: Math.round(process.uptime()),
+    windowMinutes: insight.window / 60_000,
+    generatedAt: new Date().toISOString(),
+  };
+}
+
+function analytics(source: AdminSource, query: URLSearchParams) {
+  const insight = needInsight(source);
+  const windowMinutes = insight.window / 60_000;
+  const raw = query.get('minutes');
+  let minutes = windowMinutes;
+  if (raw !== null) {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > windowMinutes) throw new HttpError(400, `minutes must be a whole number from 1 to ${windowMinutes} (the window), got ${JSON.stringify(raw)}`);
+    minutes = n;
+  }
+  const windowMs = minutes * 60_000;
+  const health = insight.health();
+  return {
+    minutes,
+    health: { score: health.score ?? null, status: health.status, trend: health.trend, components: health.components },
+    recommendations: health.recommendations,
+    routes: insight.routes(windowMs),
+    queries: insight.queryStats(windowMs),
+    caches: insight.cacheStats(windowMs),
+    alerts: insight.engine.active(),
+    generatedAt: new Date().toISOString(),
+  };
+}
+
+function rawMetrics(source: AdminSource) {
+  const insight = needInsight(source);
+  const heap = getHeapStatistics();
+  const mem = process.memoryUsage();
+  const rt = insight.runtime();
+  const req = insight.overall('requests');
+  const db = insight.overall('queries');
+  const figures = (s: typeof req) =>
+    s ? { count: s.count, ratePerSecond: s.rate, meanMs: s.mean, p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, maxMs: s.max, errors: s.errors, errorRate: s.errorRate } : { count: 0 };
+  return {
+    windowMinutes: insight.window / 60_000,
+    requests: { ...figures(req), byRoute: insight.routes() },
+    database: { ...figures(db), byStatement: insight.queryStats() },
+    memory: {
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      heapTotalBytes: mem.heapTotal,
+      heapLimitBytes: heap.heap_size_limit,
+      externalBytes: mem.external,
+      arrayBuffersBytes: mem.arrayBuffers,
+    },
+    runtime: {
+      eventLoopDelayP99Ms: rt.eventLoopDelayP99Ms,
+      uptimeSeconds: process.uptime(),
+      nodeVersion: process.version,
+      pid: process.pid,
+    },
+    cache: liveCaches().map((c) => ({ name: c.name, ...c.stats() })),
+    insight: insight.bounds(),
+  };
+}
+
+function alerts(source: AdminSource, query: URLSearchParams) {
+  const insight = needInsight(source);
+  const state = query.get('state') ?? 'firing';
+  if (state !== 'firing' && state !== 'resolved') throw new HttpError(400, `state must be firing or resolved, got ${JSON.stringify(state)}`);
+  return { state, alerts: state === 'resolved' ? insight.engine.history() : insight.engine.active() };
+}
+
+function resolveAlert(source: AdminSource, id: string) {
+  const insight = needInsight(source);
+  const alert = insight.engine.active().find((a) => a.id === id);
+  if (!alert || !insight.engine.resolve(id)) throw new HttpError(404, `no firing alert with id ${JSON.stringify(id)}`);
+  return { resolved: alert };
+}
+
+function thresholds(source: AdminSource) {
+  return { thresholds: { ...needInsight(source).thresholds } };
+}
+
+function putThresholds(source: AdminSource, body: unknown) {
+  needInsight(source);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}');
+  for (const field of Object.keys(body)) {
+    if (!(THRESHOLD_FIELDS as string[]).includes(field)) throw new HttpError(400, `unknown field ${JSON.stringify(field)}; the thresholds are ${THRESHOLD_FIELDS.join(', ')}`);
+  }
+  const routes = (body as { routes?: unknown }).routes;
+  if (routes !== undefined && (typeof routes !== 'object' || routes === null || Array.isArray(routes))) {
+    throw new HttpError(400, 'routes must be an object of "METHOD /route": milliseconds');
+  }
+  try {
+    return { thresholds: source.setThresholds(body as Partial<InsightThresholds>) };
+  } catch (err) {
+    if (err instanceof TypeError) throw new HttpError(400, err.message.replace(/^setThresholds: /, ''));
+    throw err;
+  }
+}
+
+async function clearCaches(body: unknown) {
+  let pattern: string | undefined;
+  let only: string | undefined;
+  if (body !== undefined) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object, e.g. {"pattern": "users:*"}');
+    for (const field of Object.keys(body)) {
+      if (field !== 'pattern' && field !== 'cache') throw new HttpError(400, `unknown field ${JSON.stringify(field)}; use pattern and/or cache`);
+    }
+    const b = body as { pattern?: unknown; cache?: unknown };
+    if (b.pattern !== undefined) {
+      if (typeof b.pattern !== 'string' || b.pattern.trim() === '') throw new HttpError(400, 'pattern must be a non-empty glob such as "users:*"');
+      if (b.pattern.length > 512) throw new HttpError(400, 'pattern must be at most 512 characters');
+      pattern = b.pattern;
+    }
+    if (b.cache !== undefined) {
+      if (typeof b.cache !== 'string' || b.cache === '') throw new HttpError(400, 'cache must be the name of a cache');
+      only = b.cache;
+    }
+  }
+  const caches = liveCaches().filter((c) => only === undefined || c.name === only);
+  if (only !== undefined && caches.length === 0) throw new HttpError(404, `no cache named ${JSON.stringify(only)}`);
+  const cleared: { name: string; removed?: number }[] = [];
+  for (const c of caches) {
+    if (pattern === undefined) {
+      await c.clear();
+      cleared.push({ name: c.name });
+    } else {
+      cleared.push({ name: c.name, removed: await c.invalidate(pattern) });
+    }
+  }
+  return { cleared, ...(pattern !== undefined ? { pattern } : {}) };
+}
