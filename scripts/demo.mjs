@@ -2,14 +2,19 @@
 // npm run demo [-- --serve]
 //
 // Runs examples/demo/server.mjs under `node --import healthspan/register`, against
-// PostgreSQL (DATABASE_URL, or an embedded one in .demo-data/pg), sends it ~200 requests,
-// then prints what healthspan produced: the RED metrics per route and database operation
-// and the runtime metrics scraped from /metrics, and the spans it exported (to a tiny
-// in-process OTLP/HTTP receiver unless you set OTEL_EXPORTER_OTLP_ENDPOINT), with one
-// trace drawn as a tree. With --serve the app (and the database) keep running until Ctrl-C.
+// PostgreSQL (DATABASE_URL, or an embedded one in .demo-data/pg), sends it ~200 requests
+// (cached reads, an N+1 route, a slow and a failing route) and a few WebSocket messages,
+// then prints what healthspan produced: the RED metrics per route and database operation,
+// cache, WebSocket and runtime metrics scraped from /metrics, the spans it exported (to a
+// tiny in-process OTLP/HTTP receiver unless you set OTEL_EXPORTER_OTLP_ENDPOINT) with one
+// trace drawn as a tree, and the health score, alerts and recommendations read from the
+// admin API the app mounts at /_healthspan (with a random token, printed with the status
+// page's URL). With --serve the app (and the database) keep running until Ctrl-C.
 //
-// Exits non-zero when the app does not start or no spans / metrics come out.
+// Exits non-zero when the app does not start, or no spans / metrics come out, or the admin
+// API, the cache or the WebSocket metrics are missing.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -30,11 +35,15 @@ const PG_DATABASE = 'healthspan_demo';
 const TOTAL_REQUESTS = 200;
 const CONCURRENCY = 8;
 const TRAFFIC_MS = 3500;
+const WS_CONNECTIONS = 3;
+const WS_MESSAGES = 6; // per connection
+const ADMIN_PREFIX = '/_healthspan';
 
 const HELP = `usage: npm run demo [-- --serve]
 
   Starts the example app (${APP}) with \`node --import healthspan/register\`, sends it
-  ~${TOTAL_REQUESTS} requests and prints the metrics and traces healthspan produced.
+  ~${TOTAL_REQUESTS} requests and ${WS_CONNECTIONS * WS_MESSAGES} WebSocket messages, and prints the metrics, traces, health
+  score, alerts and recommendations healthspan produced, and the status page's URL.
 
   --serve     keep the app and the database running after the summary, until Ctrl-C
   --help      this text
@@ -43,9 +52,13 @@ const HELP = `usage: npm run demo [-- --serve]
     DATABASE_URL                 use this PostgreSQL instead of an embedded one (.demo-data/pg)
     OTEL_EXPORTER_OTLP_ENDPOINT  send traces there (e.g. Jaeger/Tempo/Collector on :4318);
                                  unset: a receiver inside this script collects them
+    OTEL_LOGS_EXPORTER           alert log records follow the traces; set none for Jaeger/Tempo
     OTEL_METRICS_EXPORTER        default prometheus
     HEALTHSPAN_PROMETHEUS_PORT   default 9464, or a free port when 9464 is taken
-    PORT                         the app's port (default: any free port)
+    DEMO_PORT (or PORT)          the app's port (default: any free port); fix it to keep the
+                                 status page URL, or to point Prometheus/Grafana at the app
+    HEALTHSPAN_ADMIN_TOKEN       the admin API's token (default: a random one per run)
+    REDIS_URL                    Redis as the second tier of the app's cache (default: memory only)
     HEALTHSPAN_DEMO_PRELOAD      debugging: module to --import instead of healthspan/register
                                  (empty: run the app without any preload)
 `;
@@ -469,10 +482,14 @@ function ingest(state, data) {
 // ---------------------------------------------------------------------------------------------
 // (c) the app
 
-function appEnvironment({ databaseUrl, receiver, promPort }) {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: process.env.PORT ?? '0' };
+function appEnvironment({ databaseUrl, receiver, promPort, adminToken }) {
+  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: process.env.DEMO_PORT || process.env.PORT || '0' };
+  env.HEALTHSPAN_ADMIN_TOKEN = adminToken;
   env.OTEL_SERVICE_NAME ??= SERVICE_NAME;
   env.OTEL_METRICS_EXPORTER ??= 'prometheus';
+  // Rules and health score every second rather than every 5 s, so the summary shows the
+  // alerts the traffic caused without waiting (HEALTHSPAN_INSIGHT_INTERVAL_MS, docs/configuration.md).
+  env.HEALTHSPAN_INSIGHT_INTERVAL_MS ??= '1000';
   if (promPort !== undefined) env.HEALTHSPAN_PROMETHEUS_PORT = String(promPort);
   if (receiver) {
     env.OTEL_TRACES_EXPORTER = 'otlp';
@@ -492,32 +509,49 @@ function appEnvironment({ databaseUrl, receiver, promPort }) {
 
 const userOtlpEndpoint = () => process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
 
-const APP_PID_FILE = path.join(ROOT, '.demo-data', 'app.pid');
+// .demo-data/app-<pid of this script>.pid holds the pid of the app this run started: one file
+// per run, so a demo running next to another one (a second terminal, the Prometheus test)
+// never stops the other's app.
+const PID_DIR = path.join(ROOT, '.demo-data');
+const APP_PID_FILE = path.join(PID_DIR, `app-${process.pid}.pid`);
 
-/** An app left running by a run that was killed (kill -9) is stopped. */
-async function stopStaleApp() {
-  let pid;
+const cmdlineOf = (pid) => {
   try {
-    pid = Number.parseInt(fs.readFileSync(APP_PID_FILE, 'utf8'), 10);
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return null; // gone (or not Linux)
+  }
+};
+
+/** An app left running by a run that was killed (kill -9) is stopped; those of live runs are left alone. */
+async function stopStaleApps() {
+  let files = [];
+  try {
+    files = fs.readdirSync(PID_DIR).filter((f) => /^app(-\d+)?\.pid$/.test(f));
   } catch {
     return;
   }
-  fs.rmSync(APP_PID_FILE, { force: true });
-  let cmdline = '';
-  try {
-    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return; // gone (or not Linux)
+  for (const file of files) {
+    const owner = Number(/^app-(\d+)\.pid$/.exec(file)?.[1]);
+    if (owner && owner !== process.pid && isAlive(owner) && cmdlineOf(owner)?.includes('demo.mjs')) continue;
+    const full = path.join(PID_DIR, file);
+    let pid;
+    try {
+      pid = Number.parseInt(fs.readFileSync(full, 'utf8'), 10);
+    } catch {
+      continue;
+    }
+    fs.rmSync(full, { force: true });
+    if (!Number.isInteger(pid) || pid <= 0 || !cmdlineOf(pid)?.includes(APP)) continue;
+    step(`stopping the demo app left running by an earlier run (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
-  if (!cmdline.includes(APP)) return;
-  step(`stopping the demo app left running by an earlier run (pid ${pid})`);
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 async function startApp(env) {
-  await stopStaleApp();
+  await stopStaleApps();
   const preload = process.env.HEALTHSPAN_DEMO_PRELOAD ?? 'healthspan/register';
   const argv = [...(preload ? ['--import', preload] : []), APP];
   step(`starting: node ${argv.join(' ')}`);
@@ -606,7 +640,13 @@ function trafficPlan(total) {
   const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
   const kinds = [
     [14, () => ({ label: 'GET /users', method: 'GET', path: `/users?limit=${int(5, 50)}` })],
-    [26, () => ({ label: 'GET /users/:id', method: 'GET', path: `/users/${int(1, 60)}` })], // 51-60: 404
+    // Read through the app's `users` cache: mostly a few popular users (hits after the first
+    // read), some others (misses), and ids 51-60 that do not exist (404, cached as such).
+    [26, () => {
+      const r = rnd();
+      const id = r < 0.8 ? int(1, 6) : r < 0.92 ? int(7, 50) : int(51, 60);
+      return { label: 'GET /users/:id', method: 'GET', path: `/users/${id}` };
+    }],
     [20, () => ({ label: 'GET /users/:id/orders', method: 'GET', path: `/users/${int(1, 50)}/orders` })],
     [16, () => {
       const bad = rnd() < 0.15;
@@ -621,7 +661,9 @@ function trafficPlan(total) {
     }],
     [6, () => ({ label: 'GET /slow', method: 'GET', path: '/slow' })],
     [5, () => ({ label: 'GET /error', method: 'GET', path: '/error' })],
-    [13, () => ({ label: 'GET /health', method: 'GET', path: '/health' })],
+    // One query per order, for users with 5 to 7 orders (id % 8 >= 5): an N+1 alert.
+    [5, () => ({ label: 'GET /users/:id/orders-n1', method: 'GET', path: `/users/${8 * int(0, 5) + int(5, 7)}/orders-n1` })],
+    [8, () => ({ label: 'GET /health', method: 'GET', path: '/health' })],
   ];
   const weight = kinds.reduce((s, [w]) => s + w, 0);
   return Array.from({ length: total }, () => {
@@ -670,6 +712,53 @@ async function driveTraffic(baseUrl, total) {
   // every answered /users/:id/orders request makes.
   const orders = [...(stats.get('GET /users/:id/orders') ?? new Map())].reduce((s, [st, n]) => s + (st === 'failed' ? 0 : n), 0);
   return { stats, failures, failed, elapsed, sent: plan.length, internalCalls: orders, expectedServerSpans: plan.length - failed + orders };
+}
+
+/**
+ * A few WebSocket clients (the `ws` package) on /ws, each asking for the order count of some
+ * users, one message at a time, spread over the HTTP traffic.
+ */
+async function driveWebSockets(baseUrl, connections, messages) {
+  const { default: WebSocket } = await import('ws');
+  const rnd = random(7);
+  const result = { connections, opened: 0, sent: 0, answered: 0, failures: [] };
+  const client = async (n) => {
+    await sleep((n * TRAFFIC_MS) / (connections + 1));
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { handshakeTimeout: 5000 });
+    const replies = [];
+    let wake = () => {};
+    socket.on('message', (data) => {
+      replies.push(String(data));
+      wake();
+    });
+    try {
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+        socket.once('close', () => reject(new Error('closed before opening')));
+      });
+      result.opened++;
+      socket.on('error', () => {});
+      for (let i = 0; i < messages && !exiting; i++) {
+        const userId = 1 + Math.floor(rnd() * 50);
+        const answered = new Promise((resolve) => (wake = resolve));
+        socket.send(JSON.stringify({ userId }));
+        result.sent++;
+        const reply = await Promise.race([answered.then(() => replies.at(-1)), sleep(5000).then(() => null)]);
+        if (reply === null) throw new Error(`no answer to {"userId":${userId}} within 5 s`);
+        if (!/"orders":\d+/.test(reply)) throw new Error(`unexpected answer ${reply.slice(0, 100)}`);
+        result.answered++;
+        await sleep(TRAFFIC_MS / (messages * 2));
+      }
+      socket.close(1000, 'done');
+      await Promise.race([once(socket, 'close'), sleep(2000)]);
+    } catch (err) {
+      if (result.failures.length < 3) result.failures.push(err.cause?.message ?? err.message);
+      socket.terminate();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, (_, n) => client(n)));
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -819,6 +908,41 @@ function summariseMetrics(text, checks) {
     }
   }
 
+  // Cache: the app's createCache({ name: 'users' })
+  const cacheName = findName(samples, /^healthspan_cache_requests(_total)?$/);
+  if (cacheName) {
+    out('');
+    out(`  Cache reads (${cacheName}, by cache.name)`);
+    const byCache = new Map();
+    for (const s of samples.filter((x) => x.name === cacheName)) {
+      const c = byCache.get(s.labels.cache_name) ?? { hit: 0, miss: 0, error: 0 };
+      c[s.labels.cache_result] = (c[s.labels.cache_result] ?? 0) + s.value;
+      byCache.set(s.labels.cache_name, c);
+    }
+    for (const [name, c] of byCache) {
+      const ratio = c.hit + c.miss > 0 ? `${Math.round((100 * c.hit) / (c.hit + c.miss))} % hits` : '-';
+      out(`    ${pad(name, 26)}${lpad(c.hit, 6)} hits${lpad(c.miss, 6)} misses${lpad(c.error, 4)} errors   ${ratio}`);
+    }
+  }
+
+  // WebSocket: the app's ws server on /ws
+  const wsName = findName(samples, /^healthspan_ws_messages(_total)?$/);
+  const wsMessages = wsName ? sumOf(samples, wsName) : 0;
+  checks.push(wsMessages > 0
+    ? ['ok', `WebSocket messages are on /metrics (${wsName}: ${wsMessages})`]
+    : ['fail', 'WebSocket messages are on /metrics (healthspan_ws_messages_total > 0)']);
+  if (wsName) {
+    out('');
+    out(`  WebSocket (${wsName}, by http.route)`);
+    const routes = [...new Set(samples.filter((x) => x.name === wsName).map((x) => x.labels.http_route))];
+    const closed = findName(samples, /^healthspan_ws_connection_duration(_seconds)?_count$/);
+    for (const r of routes) {
+      const dir = (d) => sumOf(samples, wsName, (l) => l.http_route === r && l.network_io_direction === d) ?? 0;
+      const conns = closed ? sumOf(samples, closed, (l) => l.http_route === r) ?? 0 : '?';
+      out(`    ${pad(r, 26)}${lpad(dir('receive'), 6)} received${lpad(dir('transmit'), 6)} sent   ${conns} connections closed`);
+    }
+  }
+
   // Runtime
   const runtime = [];
   const value = (pattern, reduce = 'first') => {
@@ -855,9 +979,18 @@ function summariseMetrics(text, checks) {
   const own = [...families].filter((f) => f.startsWith('healthspan_'));
   if (own.length) {
     out('');
-    out(`  healthspan's own metrics: ${own.join(', ')}`);
+    out(`  healthspan's own metrics:`);
+    let line = '';
+    for (const f of own) {
+      if (line && line.length + f.length > 70) {
+        out(`    ${line},`);
+        line = '';
+      }
+      line = line ? `${line}, ${f}` : f;
+    }
+    out(`    ${line}`);
     const score = findName(samples, /^healthspan_health_score/);
-    if (score) out(`    health score: ${samples.find((s) => s.name === score).value}`);
+    if (score) out(`    health score at the scrape: ${samples.find((s) => s.name === score).value} (healthspan_health_score; the insight below is read later)`);
   }
   return httpGroups.length > 0;
 }
@@ -960,6 +1093,108 @@ function summariseSpans(state, traffic, checks) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (f) the admin API the app mounts at /_healthspan: health score, alerts, recommendations
+
+async function adminGet(baseUrl, route, token) {
+  const res = await fetch(`${baseUrl}${ADMIN_PREFIX}${route}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { error: text.slice(0, 200) };
+  }
+  return { status: res.status, body };
+}
+
+/**
+ * Reads the summary and the analytics with the token (and checks that the API refuses a
+ * request without it). Waits until the insight timer has run since the traffic ended, so the
+ * alerts the traffic caused are in.
+ */
+async function readInsight(baseUrl, token, trafficEnded, checks) {
+  const failed = (what, err) => checks.push(['fail', `${what} (${err.cause?.message ?? err.message})`]);
+  try {
+    const anonymous = await adminGet(baseUrl, '/summary');
+    checks.push(anonymous.status === 401
+      ? ['ok', `the admin API refuses a request without the token (401)`]
+      : ['fail', `the admin API answered ${anonymous.status}, not 401, to a request without the token`]);
+  } catch (err) {
+    failed(`GET ${ADMIN_PREFIX}/summary`, err);
+    return null;
+  }
+  const interval = Number(process.env.HEALTHSPAN_INSIGHT_INTERVAL_MS) || 1000;
+  const wait = trafficEnded + Math.min(interval, 6000) + 200 - Date.now();
+  if (wait > 0) await sleep(wait);
+  let summary;
+  let analytics;
+  try {
+    summary = await adminGet(baseUrl, '/summary', token);
+    analytics = await adminGet(baseUrl, '/analytics', token);
+  } catch (err) {
+    failed(`GET ${ADMIN_PREFIX}/summary and /analytics with the token`, err);
+    return null;
+  }
+  if (summary.status !== 200) {
+    checks.push(['fail', `GET ${ADMIN_PREFIX}/summary with the token answered ${summary.status}: ${summary.body?.error ?? ''}`]);
+    return null;
+  }
+  checks.push(['ok', `GET ${ADMIN_PREFIX}/summary answered with the token (score ${summary.body.score ?? 'none yet'}, ${summary.body.requests?.count ?? 0} requests in the window)`]);
+  if (analytics.status !== 200) {
+    checks.push(['fail', `GET ${ADMIN_PREFIX}/analytics answered ${analytics.status}: ${analytics.body?.error ?? ''}`]);
+    return { summary: summary.body };
+  }
+  const users = (analytics.body.caches ?? []).find((c) => c.name === 'users');
+  checks.push(users?.lookups > 0
+    ? ['ok', `the analytics has the cache "users" (${users.lookups} lookups, ${Math.round(users.hitRate * 100)} % hits)`]
+    : ['fail', `the analytics has the cache "users" with lookups > 0 (caches: ${JSON.stringify(analytics.body.caches ?? [])})`]);
+  const rules = new Set((analytics.body.alerts ?? []).map((a) => a.rule));
+  checks.push(rules.has('n_plus_one')
+    ? ['ok', 'the N+1 route raised an n_plus_one alert']
+    : ['warn', `no n_plus_one alert is firing (firing: ${[...rules].join(', ') || 'none'})`]);
+  return { summary: summary.body, analytics: analytics.body };
+}
+
+function summariseInsight(insight) {
+  out(`Insight (GET ${ADMIN_PREFIX}/analytics: computed in the app from its own spans, last ${insight.analytics?.minutes ?? 5} min)`);
+  const a = insight.analytics;
+  if (!a) {
+    out('  (not available: see the checks)');
+    return;
+  }
+  const h = a.health ?? {};
+  out(`  health score ${h.score ?? '-'}/100, ${h.status ?? 'unknown'}${h.trend && h.trend !== 'unknown' ? `, ${h.trend}` : ''}`);
+  for (const c of h.components ?? []) out(`    ${pad(c.name, 14)}${lpad(c.score ?? '-', 4)}   ${c.detail ?? ''}`);
+  const alerts = a.alerts ?? [];
+  out('');
+  out(`  alerts firing (${alerts.length})`);
+  for (const al of alerts) {
+    out(`    [${al.severity}] ${pad(al.rule, 13)}${al.message}${al.exemplarTraceId ? `  (trace ${al.exemplarTraceId})` : ''}`);
+  }
+  const recs = a.recommendations ?? [];
+  out('');
+  out(`  recommendations (${recs.length})`);
+  for (const r of recs) {
+    // wrap at ~90 columns
+    const words = String(r).split(' ');
+    let line = '';
+    let first = true;
+    for (const w of words) {
+      if (line && line.length + w.length > 86) {
+        out(`    ${first ? '- ' : '  '}${line}`);
+        first = false;
+        line = '';
+      }
+      line = line ? `${line} ${w}` : w;
+    }
+    out(`    ${first ? '- ' : '  '}${line}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // main
 
 async function main() {
@@ -983,10 +1218,19 @@ async function main() {
   const tracesExporter = process.env.OTEL_TRACES_EXPORTER;
   const receiver = !userOtlpEndpoint() && (!tracesExporter || tracesExporter === 'otlp') ? await startOtlpReceiver() : null;
   if (receiver) step(`collecting traces with a local OTLP/HTTP receiver at ${receiver.endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT is not set)`);
-  else if (userOtlpEndpoint()) step(`traces go to ${userOtlpEndpoint()}`);
+  else if (userOtlpEndpoint()) {
+    step(`traces go to ${userOtlpEndpoint()}`);
+    if (!process.env.OTEL_LOGS_EXPORTER && !process.env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) {
+      step('alert log records go there too (OTEL_LOGS_EXPORTER follows the traces); Jaeger and Tempo take no logs: set OTEL_LOGS_EXPORTER=none for them');
+    }
+  }
+
+  // The admin API's bearer token: yours, or a random one for this run (printed at the end).
+  const tokenFromEnv = Boolean(process.env.HEALTHSPAN_ADMIN_TOKEN);
+  const adminToken = process.env.HEALTHSPAN_ADMIN_TOKEN || crypto.randomBytes(24).toString('base64url');
 
   // App
-  const app = await startApp(appEnvironment({ databaseUrl, receiver, promPort }));
+  const app = await startApp(appEnvironment({ databaseUrl, receiver, promPort, adminToken }));
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const checks = [];
   checks.push(app.healthspanLines.length
@@ -999,17 +1243,21 @@ async function main() {
     shutdown(1, `the app exited unexpectedly (${signal ?? `code ${code}`}). Its last output:\n${tail}`);
   });
 
-  // Traffic
-  step(`sending ${TOTAL_REQUESTS} requests to ${baseUrl} (${CONCURRENCY} at a time, over ~${TRAFFIC_MS / 1000} s)`);
-  const traffic = await driveTraffic(baseUrl, TOTAL_REQUESTS);
+  // Traffic: HTTP and, at the same time, a few WebSocket clients
+  step(`sending ${TOTAL_REQUESTS} requests to ${baseUrl} (${CONCURRENCY} at a time, over ~${TRAFFIC_MS / 1000} s) and ${WS_CONNECTIONS * WS_MESSAGES} messages over ${WS_CONNECTIONS} WebSockets`);
+  const [traffic, ws] = await Promise.all([driveTraffic(baseUrl, TOTAL_REQUESTS), driveWebSockets(baseUrl, WS_CONNECTIONS, WS_MESSAGES)]);
+  const trafficEnded = Date.now();
   if (exiting) return exiting;
   const statusLine = [...traffic.stats]
     .map(([label, byStatus]) => `${label} ${[...byStatus].map(([s, n]) => `${n}×${s}`).join(' ')}`)
     .join(', ');
   step(`sent ${traffic.sent} requests in ${(traffic.elapsed / 1000).toFixed(1)} s: ${statusLine}`);
+  step(`WebSocket ${baseUrl.replace(/^http/, 'ws')}/ws: ${ws.opened} of ${ws.connections} connections opened, ${ws.answered} of ${ws.sent} messages answered${ws.failures.length ? ` (${ws.failures.join('; ')})` : ''}`);
   if (traffic.failed > traffic.sent / 2) {
     throw new DemoError(`${traffic.failed} of ${traffic.sent} requests failed: ${traffic.failures.join('; ')}`);
   }
+  if (ws.answered === 0) checks.push(['fail', `the app answered WebSocket messages on /ws (${ws.failures.join('; ') || 'none answered'})`]);
+  else checks.push([ws.answered === ws.connections * WS_MESSAGES ? 'ok' : 'warn', `the app answered ${ws.answered} of ${ws.connections * WS_MESSAGES} WebSocket messages on /ws`]);
 
   // Metrics
   let metricsOk = true;
@@ -1035,6 +1283,11 @@ async function main() {
     }
   }
   if (exiting) return exiting;
+
+  // The admin API, while the app still runs
+  const insight = await readInsight(baseUrl, adminToken, trafficEnded, checks);
+  if (exiting) return exiting;
+
   if (!SERVE) {
     step('stopping the app (SIGTERM)');
     app.stopping = true; // its cleanup stays registered and does nothing once it has exited
@@ -1058,7 +1311,11 @@ async function main() {
   else if (userOtlpEndpoint()) out(`Traces: exported to ${userOtlpEndpoint()} (look there)`);
   else out(`Traces: OTEL_TRACES_EXPORTER=${tracesExporter}, not collected by the demo`);
   if (receiver && (receiver.state.metricRequests || receiver.state.logRequests)) {
-    out(`  (the receiver also got ${receiver.state.metricRequests} OTLP metric and ${receiver.state.logRequests} log requests)`);
+    out(`  (the receiver also got ${receiver.state.metricRequests} OTLP metric and ${receiver.state.logRequests} log requests: the log requests are alert records)`);
+  }
+  if (insight) {
+    out('');
+    summariseInsight(insight);
   }
 
   out('');
@@ -1066,13 +1323,22 @@ async function main() {
   const mark = { ok: '✓', warn: '!', fail: '✗' };
   for (const [level, text] of checks) out(`  ${mark[level]} ${text}`);
 
+  // A token you set yourself is not printed: the lines below use the variable instead.
+  const shownToken = tokenFromEnv ? '$HEALTHSPAN_ADMIN_TOKEN' : adminToken;
+  const adminUrl = `${baseUrl}${ADMIN_PREFIX}`;
   out('');
-  out('Where to look');
-  if (metricsUrl) out(`  metrics   ${metricsUrl}${SERVE ? '' : '  (while the app runs: npm run demo -- --serve)'}`);
-  if (userOtlpEndpoint()) out(`  traces    ${userOtlpEndpoint()} (OTLP, ${process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'})`);
-  else out('  traces    set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to send them to Jaeger, Tempo or a Collector');
-  out('  setup     docs/exporters.md: Prometheus, OTLP, Jaeger, Grafana (Tempo + Prometheus), Collector');
-  if (SERVE) out(`  the app   ${baseUrl}/users  ${baseUrl}/users/7/orders  ${baseUrl}/slow  ${baseUrl}/error`);
+  out(SERVE ? 'Where to look (running until Ctrl-C)' : 'Where to look');
+  if (!SERVE) out('  (these work while the app runs: npm run demo -- --serve; DEMO_PORT=8080 fixes its port)');
+  out(`  status page  ${adminUrl}/#token=${shownToken}`);
+  out(`  admin API    ${adminUrl}  (summary, analytics, alerts, thresholds, cache/stats, metrics; docs/admin.md)`);
+  out(`  token        ${tokenFromEnv ? '(yours, from HEALTHSPAN_ADMIN_TOKEN)' : `${adminToken}  (random for this run; set HEALTHSPAN_ADMIN_TOKEN to choose it)`}`);
+  out(`  curl         curl -H "Authorization: Bearer ${shownToken}" ${adminUrl}/analytics`);
+  if (metricsUrl) out(`  Prometheus   ${metricsUrl}  (scrape it: docs/exporters.md, dashboard docs/grafana/healthspan.json)`);
+  if (userOtlpEndpoint()) out(`  traces       ${userOtlpEndpoint()} (OTLP, ${process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'})`);
+  else out('  traces       set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to send them to Jaeger, Tempo or a Collector');
+  out('  setup        docs/exporters.md: Prometheus, OTLP, Jaeger, Grafana (Tempo + Prometheus), Collector');
+  out(`  the app      ${baseUrl}/users/7  (and /users, /users/7/orders, /users/7/orders-n1, /slow, /error)`);
+  out(`               ${baseUrl.replace(/^http/, 'ws')}/ws  (send {"userId": 3})`);
   out('─'.repeat(78));
 
   if (!metricsOk || !spansOk || checks.some(([level]) => level === 'fail')) {
@@ -1082,7 +1348,7 @@ async function main() {
 
   // (g) --serve: keep everything running until Ctrl-C
   out('');
-  step(`serving ${baseUrl} with healthspan; press Ctrl-C to stop`);
+  step(`serving ${baseUrl} with healthspan (status page ${adminUrl}/, metrics ${metricsUrl ?? 'off'}); press Ctrl-C to stop`);
   app.mode = 'serve';
   serving = true;
   if (receiver) {
