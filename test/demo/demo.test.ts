@@ -7,18 +7,14 @@
 // test/prometheus/scrape.test.ts runs the same demo with --serve under a real Prometheus.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { DEMO_DATABASE_URL, demoEnv } from '../helpers/demo.ts';
 import { freePort, ROOT } from '../preload/child.ts';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = DEMO_DATABASE_URL;
 
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(OTEL_|HEALTHSPAN_)/.test(k) || ['PORT', 'DEMO_PORT', 'REDIS_URL', 'DATABASE_URL', 'NODE_OPTIONS'].includes(k)) continue;
-    clean[k] = v;
-  }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: ROOT, env: demoEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -13,13 +13,14 @@
 // score below 50.
 // Without the prometheus binary this file is skipped, except under CI=true (a failure).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DATABASE_URL, serveDemo, stopChild as stop, type ServedDemo } from '../helpers/demo.ts';
 import { freePort } from '../preload/child.ts';
-import { IN_CI, ROOT, RULES, findBinary, labelValuesQuery, loadDashboard, missingMessage, panelQueries, ruleNames, skipReason, substitute } from './tools.ts';
+import { IN_CI, RULES, findBinary, labelValuesQuery, loadDashboard, missingMessage, panelQueries, ruleNames, skipReason, substitute } from './tools.ts';
 
 const prometheus = findBinary('prometheus');
 if (!prometheus && !IN_CI) console.warn(`test/prometheus/scrape.test.ts: skipping: ${missingMessage('prometheus')}`);
@@ -27,7 +28,7 @@ if (!prometheus && !IN_CI) console.warn(`test/prometheus/scrape.test.ts: skippin
 const JOB = 'healthspan-demo';
 const SERVICE = 'healthspan-demo'; // the demo's OTEL_SERVICE_NAME
 const TOKEN = 'scrape-test-token-0123456789';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = DEMO_DATABASE_URL;
 
 /**
  * The expressions that cannot return data against the demo, and why. The test asserts that
@@ -67,29 +68,10 @@ if (!prometheus && IN_CI) {
   });
 }
 
-/** The demo's environment: ours, without any OTEL_* / HEALTHSPAN_* / port setting of the caller. */
-function demoEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(OTEL_|HEALTHSPAN_)/.test(k) || ['PORT', 'DEMO_PORT', 'REDIS_URL', 'DATABASE_URL', 'NODE_OPTIONS'].includes(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await gone;
-  clearTimeout(timer);
-}
-
 describe.skipIf(!prometheus)(prometheus ? `a real Prometheus (${prometheus}) scraping the demo (scripts/demo.mjs --serve)` : `a real Prometheus (${skipReason('prometheus')})`, () => {
   let tmp: string;
-  let demo: ChildProcess | undefined;
-  let demoOut = '';
+  let demo: ServedDemo | undefined;
+  const demoOut = () => demo?.output() ?? '';
   let prom: ChildProcess | undefined;
   let promOut = '';
   let promUrl: string;
@@ -111,7 +93,7 @@ describe.skipIf(!prometheus)(prometheus ? `a real Prometheus (${prometheus}) scr
   };
   const vars = () => ({ job: JOB, instance, service: SERVICE });
   const dashboardExpr = (expr: string) => substitute(expr, { rateInterval: '10s', range: '1m', vars: vars() });
-  const tail = () => `\nprometheus: ${promOut.slice(-2000)}\ndemo: ${demoOut.slice(-4000)}`;
+  const tail = () => `\nprometheus: ${promOut.slice(-2000)}\ndemo: ${demoOut().slice(-4000)}`;
   const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -157,34 +139,24 @@ describe.skipIf(!prometheus)(prometheus ? `a real Prometheus (${prometheus}) scr
     prom.stderr!.on('data', (d) => (promOut += d));
     await waitFor('Prometheus to be ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 20_000);
 
-    demo = spawn(process.execPath, ['scripts/demo.mjs', '--serve'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: demoEnv({
-        DATABASE_URL,
-        DEMO_PORT: String(appPort),
-        HEALTHSPAN_PROMETHEUS_PORT: String(metricsPort),
-        HEALTHSPAN_ADMIN_TOKEN: TOKEN,
-        // Nothing listens there: every trace (and alert record) export fails and
-        // healthspan.exporter.dropped counts. The demo then runs no OTLP receiver of its own.
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${deadOtlpPort}`,
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-        // Bounds the exporter's retries, so drops are counted every second or so, not in bursts.
-        OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-        HEALTHSPAN_INSIGHT_INTERVAL_MS: '500',
-      }),
+    // Resolves once the demo prints "demo: serving http://127.0.0.1:<port>", which comes after
+    // its own checks passed (it exits non-zero otherwise).
+    demo = await serveDemo({
+      DATABASE_URL,
+      DEMO_PORT: String(appPort),
+      HEALTHSPAN_PROMETHEUS_PORT: String(metricsPort),
+      HEALTHSPAN_ADMIN_TOKEN: TOKEN,
+      // Nothing listens there: every trace (and alert record) export fails and
+      // healthspan.exporter.dropped counts. The demo then runs no OTLP receiver of its own.
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${deadOtlpPort}`,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      // Bounds the exporter's retries, so drops are counted every second or so, not in bursts.
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+      HEALTHSPAN_INSIGHT_INTERVAL_MS: '500',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\nprometheus: ${promOut.slice(-2000)}`);
     });
-    demo.stdout!.setEncoding('utf8').on('data', (d: string) => (demoOut += d));
-    demo.stderr!.setEncoding('utf8').on('data', (d: string) => (demoOut += d));
-    // "demo: serving http://127.0.0.1:<port> with healthspan …" comes after the demo's own
-    // checks passed (it exits non-zero otherwise).
-    const exited = new Promise<string>((resolve) => demo!.once('exit', (code, signal) => resolve(`exited (${signal ?? `code ${code}`})`)));
-    const ready = await Promise.race([
-      waitFor('the demo to serve', async () => /^demo: serving http:\/\//m.test(demoOut), 50_000).then(() => 'ready'),
-      exited,
-    ]);
-    if (ready !== 'ready') throw new Error(`the demo ${ready} before serving${tail()}`);
-    base = /^demo: serving (http:\/\/\S+)/m.exec(demoOut)![1];
+    base = demo.base;
     expect(base).toBe(`http://127.0.0.1:${appPort}`);
 
     // More traffic until afterAll: a third of the requests are GET /error (5xx), so the error
@@ -208,30 +180,16 @@ describe.skipIf(!prometheus)(prometheus ? `a real Prometheus (${prometheus}) scr
     await traffic?.catch(() => {});
     socket?.terminate();
     // Ctrl-C: the demo stops the app (SIGTERM, so it flushes) and exits 0.
-    const demoPid = demo?.pid;
-    await stop(demo, 'SIGINT', 15_000);
-    // Killed instead? Its app (own process group) would be left: stop it by its pid file.
-    const pidFile = join(ROOT, '.demo-data', `app-${demoPid}.pid`);
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      if (pid > 0) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(pidFile, { force: true });
-    }
+    await demo?.stop();
     await stop(prom, 'SIGTERM', 5_000);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 30_000);
 
   it('the demo printed the status page URL, and its admin API answers with the token', async () => {
     // A token given in HEALTHSPAN_ADMIN_TOKEN is not printed: the URL names the variable.
-    expect(demoOut).toContain(`status page  ${base}/_healthspan/#token=$HEALTHSPAN_ADMIN_TOKEN`);
-    expect(demoOut).not.toContain(TOKEN);
-    expect(demoOut).toMatch(/✓ WebSocket messages are on \/metrics \(healthspan_ws_messages_total: \d+\)/);
+    expect(demoOut()).toContain(`status page  ${base}/_healthspan/#token=$HEALTHSPAN_ADMIN_TOKEN`);
+    expect(demoOut()).not.toContain(TOKEN);
+    expect(demoOut()).toMatch(/✓ WebSocket messages are on \/metrics \(healthspan_ws_messages_total: \d+\)/);
     const res = await fetch(`${base}/_healthspan/summary`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ service: SERVICE });
