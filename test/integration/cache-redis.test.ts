@@ -42,7 +42,11 @@ let seq = 0;
 const namespace = () => `${RUN}-${++seq}`;
 
 function cache(options: Partial<CacheOptions> & { name?: string }): Cache {
-  const c = createCache({ name: `cache-${++seq}`, ...options });
+  // Tests of what the cache stores get a generous L2 timeout: on a loaded CI machine the first
+  // call (connect + command) can take longer than the 50 ms default and would read as a miss.
+  // The fault tests set opTimeoutMs themselves.
+  const l2 = options.l2 && options.l2.opTimeoutMs === undefined ? { ...options.l2, opTimeoutMs: 2000 } : options.l2;
+  const c = createCache({ name: `cache-${++seq}`, ...options, ...(l2 ? { l2 } : {}) });
   made.push(c);
   return c;
 }
@@ -309,7 +313,7 @@ describe('L2 on a shared Redis', () => {
   it('uses a node-redis client passed as l2.client and leaves it open on disconnect()', async () => {
     const ns = namespace();
     const mine = await connect(SHARED);
-    const c = createCache({ name: `${ns}-client`, namespace: ns, l2: { client: mine as never } });
+    const c = createCache({ name: `${ns}-client`, namespace: ns, l2: { client: mine as never, opTimeoutMs: 2000 } });
     expect(await c.set('k', 'v')).toBe(true);
     expect(await mine.exists(`${ns}:k`)).toBe(1);
     const other = cache({ namespace: ns, l2: { url: SHARED } });
