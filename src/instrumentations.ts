@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
+import { context } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { SdkConfig } from './config/types.js';
 import type { RouteTemplater } from './http/route.js';
@@ -18,6 +20,9 @@ export interface InstrumentationContext {
   /** Reported once when more pools exist than the pool metrics observe. */
   onPoolLimit: (limit: number) => void;
 }
+
+/** Whether the caller suppressed tracing: then the call is ours (or meant to be invisible) and is not recorded at all. */
+const suppressed = (): boolean => isTracingSuppressed(context.active());
 
 /**
  * Redis arguments (keys, values) are never exported: `db.query.text` is the command and one
@@ -66,6 +71,9 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
       }),
       new HttpInstrumentation({
         disableIncomingRequestInstrumentation: true,
+        // Our own calls (OTLP exports, the alert webhook) run with tracing suppressed; the
+        // official instrumentation would still record them in http.client.request.duration.
+        ignoreOutgoingRequestHook: suppressed,
         headersToSpanAttributes: { client: { requestHeaders: headers.requestHeaders, responseHeaders: headers.responseHeaders } },
       }),
     ];
@@ -73,6 +81,7 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   undici: ({ config }) => {
     const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici');
     return new UndiciInstrumentation({
+      ignoreRequestHook: suppressed,
       headersToSpanAttributes: { requestHeaders: config.http.requestHeaders, responseHeaders: config.http.responseHeaders },
     });
   },

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { findSample, scrape } from '../helpers/prometheus.ts';
-import { fixture, get, runScript, startApp } from './child.ts';
+import { fixture, freePort, get, runScript, startApp } from './child.ts';
 import { CLIENT, SERVER } from './traces.ts';
 
 const receivers: OtlpReceiver[] = [];
@@ -103,6 +103,38 @@ describe('HEALTHSPAN_DB_CONNECT_SPANS=true', () => {
       const poolConnect = spans.find((s) => s.name === 'pg-pool.connect')!;
       expect(poolConnect).toMatchObject({ kind: CLIENT, parentSpanId: root.spanId });
       expect(spans.find((s) => s.name === 'pg.connect')).toMatchObject({ kind: CLIENT, parentSpanId: poolConnect.spanId });
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('our own outgoing calls', () => {
+  it('leave the app\'s http.client.request.duration alone: failing OTLP exports are not recorded, the app\'s calls are', async () => {
+    const [prom, dead] = [await freePort(), await freePort()];
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`, // nothing listens: every export fails
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      HEALTHSPAN_PROMETHEUS_PORT: String(prom),
+      HEALTHSPAN_LOG_LEVEL: 'error',
+    });
+    try {
+      for (const id of [1, 2, 3]) expect((await get(`${app.url}/users/${id}`)).status).toBe(200);
+      expect((await get(`${app.url}/via-http`)).status).toBe(200);
+      // Let several exports fail.
+      let dropped = 0;
+      for (let i = 0; i < 50 && dropped === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        dropped = (await scrape(`http://127.0.0.1:${prom}/metrics`)).samples.filter((m) => m.name === 'healthspan_exporter_dropped_total').reduce((n, m) => n + m.value, 0);
+      }
+      expect(dropped).toBeGreaterThan(0);
+      const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);
+      const client = samples.filter((m) => m.name === 'http_client_request_duration_count');
+      expect(client.filter((m) => m.labels.server_port === String(dead))).toEqual([]);
+      // The app's own calls: three fetches (undici) and one node:http request to itself.
+      expect(client.filter((m) => m.labels.server_port === String(app.port)).reduce((n, m) => n + m.value, 0)).toBe(4);
     } finally {
       await app.stop();
     }
