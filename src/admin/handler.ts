@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getHeapStatistics } from 'node:v8';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { liveCaches } from '../cache/registry.js';
+import { liveCaches, untrackedCaches } from '../cache/registry.js';
 import { DEFAULT_THRESHOLDS, type InsightProcessor, type InsightThresholds } from '../insight/processor.js';
 import { renderStatusPage } from './page.js';
 import { registerAdminPrefix } from './registry.js';
@@ -71,7 +71,7 @@ export function buildAdminHandler(source: AdminSource, options: AdminHandlerOpti
     { method: 'POST', pattern: /^\/alerts\/([^/]+)\/resolve$/, mutates: true, run: ({ params }) => resolveAlert(source, params[0]) },
     { method: 'GET', pattern: /^\/thresholds$/, run: () => thresholds(source) },
     { method: 'PUT', pattern: /^\/thresholds$/, mutates: true, run: async ({ body }) => putThresholds(source, await body()) },
-    { method: 'GET', pattern: /^\/cache\/stats$/, run: () => ({ caches: liveCaches().map((c) => ({ name: c.name, ...c.stats() })) }) },
+    { method: 'GET', pattern: /^\/cache\/stats$/, run: () => ({ caches: liveCaches().map((c) => ({ name: c.name, ...c.stats() })), untracked: untrackedCaches() }) },
     { method: 'POST', pattern: /^\/cache\/clear$/, mutates: true, run: async ({ body }) => clearCaches(await body()) },
   ];
 
@@ -162,7 +162,7 @@ function digest(s: string): Buffer {
 }
 
 /** Constant-time comparison: both sides are hashed first, so neither length nor content leaks. */
-export function tokenMatches(given: string, expected: string): boolean {
+function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 

@@ -20,7 +20,3 @@ export function isAdminPath(path: string): boolean {
   return false;
 }
 
-/** For tests. */
-export function clearAdminPrefixes(): void {
-  prefixes.clear();
-}

@@ -239,7 +239,7 @@ export class InsightProcessor implements SpanProcessor {
       if (Number.isFinite(r.eventLoopDelayP99Ms)) {
         this.engine.evaluate('event_loop', 'p99', r.eventLoopDelayP99Ms, this.thresholds.eventLoopP99Ms, { message: `event-loop delay p99 ${Math.round(r.eventLoopDelayP99Ms)} ms` });
       }
-      this.lastHealth = this.health();
+      this.lastHealth = this.healthWith(r);
     } catch {
       // evaluation is best effort; the next tick tries again
     }
@@ -247,7 +247,12 @@ export class InsightProcessor implements SpanProcessor {
 
   /** The health report over the window, with its trend and recommendations. */
   health(): InsightHealth {
-    const report = computeHealth({ ...this.healthInput(this.windowMs, 0), resources: this.resources() }, this.o.health);
+    return this.healthWith(this.resources());
+  }
+
+  /** The health report with a runtime snapshot already taken (evaluate() has one). */
+  private healthWith(resources: ReturnType<InsightProcessor['resources']>): InsightHealth {
+    const report = computeHealth({ ...this.healthInput(this.windowMs, 0), resources }, this.o.health);
     const half = this.windowMs / 2;
     const older = computeHealth(this.healthInput(this.windowMs, half), this.o.health).score;
     const recent = computeHealth(this.healthInput(half, 0), this.o.health).score;

@@ -167,6 +167,7 @@ describe('admin API (mounted on the app, token set)', () => {
   it('shows and clears the caches, by pattern or whole', async () => {
     const stats = await call('/_healthspan/cache/stats');
     expect(stats.body.caches).toEqual([expect.objectContaining({ name: 'users', hits: 3, misses: 1, entries: 1, hitRate: 0.75 })]);
+    expect(stats.body.untracked).toBe(0);
     expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: '' } })).toMatchObject({ status: 400, body: { error: 'pattern must be a non-empty glob such as "users:*"' } });
     expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 7 } })).toMatchObject({ status: 400 });
     expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { keys: ['a'] } })).toMatchObject({ status: 400, body: { error: 'unknown field "keys"; use pattern and/or cache' } });
