@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { PrometheusConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 
@@ -10,7 +10,9 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * busy port is reported once, in our words, and never reaches the app as an error.
  */
 export function createPrometheusReader(c: PrometheusConfig, log: Logger): PrometheusExporter {
-  const reader = new PrometheusExporter({ host: c.host, port: c.port, endpoint: c.path, preventServerStart: true });
+  // Required here, not at the top: only apps that use the Prometheus exporter evaluate it.
+  const { PrometheusExporter: Exporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
+  const reader = new Exporter({ host: c.host, port: c.port, endpoint: c.path, preventServerStart: true });
   if (c.serve) {
     reader.startServer().then(
       () => log.debug(`Prometheus endpoint listening on ${prometheusUrl(c)}`),

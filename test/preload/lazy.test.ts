@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { fixture, runScript } from './child.ts';
+import { CLIENT } from './traces.ts';
+
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(() => receiver.close());
+
+// What exists at start: instrumentations whose modules are loaded before any app code
+// (http: our exporters load node:http) or that hook no module (undici, runtime-node).
+const AT_START = ['http', 'runtime-node', 'undici'];
+
+describe.each([
+  ['CommonJS, --require', ['--require', 'healthspan/register'], 'lazy.cjs', 'lazy_cjs'],
+  ['CommonJS, --import', ['--import', 'healthspan/register'], 'lazy.cjs', 'lazy_cjs'],
+  ['ESM, --import', ['--import', 'healthspan/register'], 'lazy.mjs', 'lazy_esm'],
+])('%s', (_name, flags, script, column) => {
+  it('creates the pg instrumentation when the app loads pg, not before, and still traces its first query', async () => {
+    const service = `lazy-${script}-${flags[0]}`;
+    const run = await runScript(flags, fixture(script), {
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(out.before).toEqual(AT_START);
+    expect(out.afterPg).toEqual([...AT_START, 'pg'].sort());
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.resource['service.name'] === service && s.name.startsWith('SELECT')));
+    const query = spans.find((s) => s.resource['service.name'] === service && s.name.startsWith('SELECT'))!;
+    expect(query).toMatchObject({ kind: CLIENT, scope: { name: '@opentelemetry/instrumentation-pg' } });
+    expect(query.attributes['db.query.text']).toBe(`SELECT ? AS ${column}`);
+  });
+});
