@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './lib/machine.mjs';
+import { prepareUserApp } from './lib/user-app.mjs';
 import { detectPinning, installCleanup } from './lib/procs.mjs';
 import { saveResult, writeReport } from './report.mjs';
 import { suites } from './suites/index.mjs';
@@ -56,7 +57,12 @@ async function main() {
     .filter((p) => p.parts.length > 0);
 
   const pinning = detectPinning();
-  const estimate = plan.reduce((sum, p) => sum + p.suite.estimateSeconds(opts, p.parts), 0);
+  const baseline = process.env.BENCH_BASELINE || undefined;
+  // Servers run from a fresh app folder with the packed tarball installed, as users get it.
+  const app = prepareUserApp(root, { baseline, log: (line) => console.log(line) });
+  process.on('exit', () => app.cleanup());
+  const ctx = { root, pinning, app, log: (line) => console.log(line) };
+  const estimate = plan.reduce((sum, p) => sum + p.suite.estimateSeconds(opts, p.parts, ctx), 0);
   console.log(
     `bench: ${plan.map((p) => `${p.suite.id} (${p.parts.join(', ')})`).join('; ')}; ` +
       `${opts.rounds} round(s) × ${opts.durationS} s (+${opts.warmupS} s warm-up) at ${opts.connections} connections`,
@@ -68,7 +74,6 @@ async function main() {
   );
   console.log(`bench: estimated time ${minutes(estimate)}`);
 
-  const ctx = { root, pinning, log: (line) => console.log(line) };
   const started = Date.now();
   for (const { suite, parts } of plan) {
     const machine = describeMachine(pinning);

@@ -3,7 +3,7 @@
 // orchestrator polls for startup. Prints its port once listening.
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { serve } from './serve.mjs';
+import { serve } from './serve.cjs';
 
 const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' });

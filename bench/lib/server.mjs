@@ -27,11 +27,12 @@ function tail(text, max = 4000) {
 
 /**
  * @param {{ argv: string[], env: object, cpu: string, pinning: object, name: string,
- *           timeoutMs?: number }} options
+ *           cwd?: string, timeoutMs?: number }} options  `cwd`: the user app folder, where
+ *           `healthspan/register` resolves to the installed tarball
  */
-export async function startServer({ argv, env, cpu, pinning, name, timeoutMs = 20_000 }) {
+export async function startServer({ argv, env, cpu, pinning, name, cwd, timeoutMs = 20_000 }) {
   const t0 = performance.now();
-  const child = spawnTracked(argv, { cpu, pinning, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnTracked(argv, { cpu, pinning, env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c) => (stdout = tail(stdout + c)));
@@ -83,6 +84,7 @@ export async function startServer({ argv, env, cpu, pinning, name, timeoutMs = 2
     firstBody: last.body,
     pollRequests,
     stderr: () => stderr,
+    stdout: () => stdout,
     /** Stops the server; resolves { clean } (false when it needed SIGKILL). */
     stop: (graceMs) => stop(child, graceMs),
   };

@@ -1,7 +1,6 @@
 // The overhead suite: what healthspan costs a tiny HTTP service, next to no telemetry
 // (`bare`) and to the upstream auto-instrumentation (`upstream`), each exporting every
 // span over OTLP http/protobuf to a sink in its own process.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHelper } from '../lib/helper-process.mjs';
@@ -11,36 +10,52 @@ import { renderOverhead, summarizeOverhead } from './overhead-report.mjs';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 
 export const ENDPOINTS = {
-  hello: { app: 'bench/apps/hello.mjs', expectBody: 'hello' },
-  pg: { app: 'bench/apps/pg.mjs', expectBody: '2' },
+  hello: { app: 'hello.cjs', expectBody: 'hello' },
+  pg: { app: 'pg.cjs', expectBody: '2' },
+  // Requests wait for one of the pool's 10 clients: pool waits and context propagation through
+  // the pool callback are on the hot path.
+  pg50: { app: 'pg.cjs', expectBody: '2', connections: 50 },
 };
-export const CONTENDERS = ['bare', 'healthspan', 'upstream'];
+/** Resource detectors a careful upstream user sets: no cloud metadata probes at start. */
+export const UPSTREAM_DETECTORS = 'env,host,os,process,serviceinstance,container';
+/**
+ * `healthspan-before` runs only with BENCH_BASELINE (a tarball of an earlier healthspan);
+ * `upstream-all-detectors` (upstream's default detectors, which probe cloud metadata
+ * endpoints at start) only on hello, as an extra row: the comparison is `upstream`.
+ */
+export function contendersFor(endpoint, ctx) {
+  return [
+    'bare',
+    'healthspan',
+    ...(ctx.app?.baselineDir ? ['healthspan-before'] : []),
+    'upstream',
+    ...(endpoint === 'hello' ? ['upstream-all-detectors'] : []),
+  ];
+}
 
 /** A sink must have received at least this many spans per request served. */
 const MIN_SPANS_PER_REQUEST = 0.9;
 /** Startup, shutdown, flush and settling around each run, for the time estimate. */
 const PER_RUN_OVERHEAD_S = 2;
-const HEALTHSPAN_ENTRY = 'dist/register/import.js';
 
 function contenderArgv(contender, app) {
   switch (contender) {
     case 'bare':
       return [process.execPath, app];
     case 'healthspan':
+    case 'healthspan-before':
       return [process.execPath, '--import', 'healthspan/register', app];
     case 'upstream':
-      // Upstream's documented recipe for ESM apps: `--require …/register` alone never sees
-      // the app's `import http from 'node:http'`, so it exports no HTTP server spans at all
-      // (0 spans/request on hello; on pg only the pg spans, as orphans).
-      return [
-        process.execPath,
-        '--experimental-loader=@opentelemetry/instrumentation/hook.mjs',
-        '--require',
-        '@opentelemetry/auto-instrumentations-node/register',
-        app,
-      ];
+    case 'upstream-all-detectors':
+      // Upstream's documented recipe; the apps are CommonJS, so no ESM loader hook is needed.
+      return [process.execPath, '--require', '@opentelemetry/auto-instrumentations-node/register', app];
   }
   throw new Error(`unknown contender ${contender}`);
+}
+
+/** Where a contender runs: the user app folder (the baseline has a folder of its own). */
+export function contenderCwd(contender, ctx) {
+  return contender === 'healthspan-before' ? ctx.app.baselineDir : ctx.app.dir;
 }
 
 /** The environment every server gets: the shell's, minus anything that would change a contender. */
@@ -96,11 +111,13 @@ export async function checkPostgres() {
 }
 
 function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
+  const extra = contender === 'upstream' ? { OTEL_NODE_RESOURCE_DETECTORS: UPSTREAM_DETECTORS } : {};
   return measureServer({
     endpoint,
     contender,
     argv: contenderArgv(contender, ENDPOINTS[endpoint].app),
-    env: serverEnv(contender === 'bare' ? undefined : sink.ready.port),
+    cwd: contenderCwd(contender, ctx),
+    env: serverEnv(contender === 'bare' ? undefined : sink.ready.port, extra),
     instrumented: contender !== 'bare',
     usesBuild: contender === 'healthspan',
     round,
@@ -117,13 +134,9 @@ function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
  * least MIN_SPANS_PER_REQUEST spans per request served. Shared by the suites that measure
  * servers (overhead, insight).
  */
-export async function measureServer({ endpoint, contender, argv, env, instrumented, usesBuild, round, opts, ctx, sink, loadgen }) {
-  const { expectBody } = ENDPOINTS[endpoint];
+export async function measureServer({ endpoint, contender, argv, cwd, env, instrumented, usesBuild, round, opts, ctx, sink, loadgen }) {
+  const { expectBody, connections = opts.connections } = ENDPOINTS[endpoint];
   const run = { round, endpoint, contender, valid: false };
-  if (usesBuild && !existsSync(path.join(ctx.root, HEALTHSPAN_ENTRY))) {
-    run.invalid = `${HEALTHSPAN_ENTRY} is missing (run npm run build)`;
-    return run;
-  }
   if (usesBuild) run.build = distFingerprint(ctx.root);
   const before = await sink.request({ type: 'count' });
   let server;
@@ -131,6 +144,7 @@ export async function measureServer({ endpoint, contender, argv, env, instrument
     server = await startServer({
       argv,
       env,
+      cwd: cwd ?? ctx.app.dir,
       cpu: ctx.pinning.server,
       pinning: ctx.pinning,
       name: `${endpoint}/${contender}`,
@@ -140,7 +154,8 @@ export async function measureServer({ endpoint, contender, argv, env, instrument
     return run;
   }
   run.startupMs = server.startupMs;
-  const load = { url: server.url, connections: opts.connections, expectBody };
+  run.connections = connections;
+  const load = { url: server.url, connections, expectBody };
   try {
     const warmup = await loadgen.request({ type: 'run', ...load, duration: opts.warmupS });
     if (warmup.error) throw new Error(`load generator failed in warm-up: ${warmup.error}`);
@@ -166,6 +181,8 @@ export async function measureServer({ endpoint, contender, argv, env, instrument
   } catch (err) {
     run.invalid = err.message;
   } finally {
+    // Printed by the app at its first request (bench/apps/serve.cjs).
+    run.modules = Number(/^modules (\d+)$/m.exec(server.stdout())?.[1]) || undefined;
     const { clean } = await server.stop(10_000);
     if (!clean) run.note = 'did not exit within 10 s of SIGTERM (killed)';
     const stderr = server.stderr().trim();
@@ -199,6 +216,7 @@ function formatRun(r) {
     `p99 ${f(r.p99Ms)} ms`,
     `cpu ${f(r.cpuUsPerReq, 1)} µs/req (busy ${f(r.serverCpuBusy * 100)}%)`,
     `startup ${f(r.startupMs)} ms`,
+    `modules ${f(r.modules)}`,
     `rss ${f(r.rssMb, 1)} MB`,
   ];
   if (r.spansPerReq !== undefined) parts.push(`spans ${f(r.spansPerReq, 2)}/req`);
@@ -211,13 +229,14 @@ export const overheadSuite = {
   title: 'Overhead: healthspan vs upstream auto-instrumentation',
   parts: Object.keys(ENDPOINTS),
 
-  estimateSeconds(opts, parts) {
-    return opts.rounds * parts.length * CONTENDERS.length * (opts.warmupS + opts.durationS + PER_RUN_OVERHEAD_S);
+  estimateSeconds(opts, parts, ctx) {
+    const runs = parts.reduce((n, p) => n + contendersFor(p, ctx).length, 0);
+    return opts.rounds * runs * (opts.warmupS + opts.durationS + PER_RUN_OVERHEAD_S);
   },
 
   /** Runs the selected endpoints; returns { parts: { [endpoint]: { runs, summary } } }. */
   async run(opts, ctx, parts) {
-    if (parts.includes('pg')) await checkPostgres();
+    if (parts.some((p) => p.startsWith('pg'))) await checkPostgres();
     const sink = await startHelper('bench/sink.mjs', { name: 'OTLP sink', cpu: ctx.pinning.client, pinning: ctx.pinning });
     const loadgen = await startHelper('bench/loadgen.mjs', { name: 'load generator', cpu: ctx.pinning.client, pinning: ctx.pinning });
     const runs = Object.fromEntries(parts.map((p) => [p, []]));
@@ -226,8 +245,9 @@ export const overheadSuite = {
       for (let round = 1; round <= opts.rounds; round++) {
         for (const endpoint of parts) {
           // Rotate the order every round so no contender always runs first (or after another).
-          const shift = (round - 1) % CONTENDERS.length;
-          const order = [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)];
+          const contenders = contendersFor(endpoint, ctx);
+          const shift = (round - 1) % contenders.length;
+          const order = [...contenders.slice(shift), ...contenders.slice(0, shift)];
           for (const contender of order) {
             const run = await measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen });
             runs[endpoint].push(run);
@@ -239,13 +259,9 @@ export const overheadSuite = {
     } finally {
       await Promise.all([sink.close(), loadgen.close()]);
     }
-    const versions = {
-      healthspan: readVersion(path.join(ctx.root, 'package.json')),
-      upstream: readVersion(path.join(ctx.root, 'node_modules/@opentelemetry/auto-instrumentations-node/package.json')),
-      autocannon: readVersion(path.join(ctx.root, 'node_modules/autocannon/package.json')),
-    };
+    const versions = { ...ctx.app.versions, autocannon: readVersion(path.join(ctx.root, 'node_modules/autocannon/package.json')) };
     const out = {};
-    for (const endpoint of parts) out[endpoint] = { versions, runs: runs[endpoint] };
+    for (const endpoint of parts) out[endpoint] = { versions, install: ctx.app.install, runs: runs[endpoint] };
     return { parts: out };
   },
 

@@ -3,7 +3,6 @@
 // and on (a CONSUMER + a PRODUCER span per echo), next to no telemetry at all.
 // The load generator is this same file run as a helper process (BENCH_WS_CLIENT=1), pinned
 // to CPU 1 next to the OTLP sink; the server runs pinned to CPU 0.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,8 +15,8 @@ import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { serverEnv, settledCount } from './overhead.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const APP = 'bench/apps/ws-echo.mjs';
-const HEALTHSPAN_ENTRY = 'dist/register/import.js';
+// Relative to the user app folder, where bench/apps is copied (bench/lib/user-app.mjs).
+const APP = 'ws-echo.mjs';
 export const CONTENDERS = ['bare', 'healthspan', 'healthspan+spans'];
 
 /** The load: connections × messages kept in flight on each, of a text payload this long. */
@@ -195,16 +194,13 @@ async function ask(client, message, what) {
 async function measureOnce({ contender, round, opts, ctx, sink, client }) {
   const run = { round, contender, valid: false };
   const instrumented = contender !== 'bare';
-  if (instrumented && !existsSync(path.join(ctx.root, HEALTHSPAN_ENTRY))) {
-    run.invalid = `${HEALTHSPAN_ENTRY} is missing (run npm run build)`;
-    return run;
-  }
   if (instrumented) run.build = distFingerprint(ctx.root);
   const before = await sink.request({ type: 'count' });
   let server;
   try {
     server = await startServer({
       argv: contenderArgv(contender),
+      cwd: ctx.app.dir,
       env: wsServerEnv(contender, sink.ready.port),
       cpu: ctx.pinning.server,
       pinning: ctx.pinning,

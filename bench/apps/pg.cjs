@@ -1,8 +1,10 @@
-// Benchmark app: GET / → one `SELECT $1::int + 1` through a pg.Pool of 10 connections.
-// Prints its port once listening; answers 500 with the error when the query fails.
-import http from 'node:http';
-import { serve } from './serve.mjs';
-import pg from 'pg';
+// Benchmark app (CommonJS): GET / → one `SELECT $1::int + 1` through a pg.Pool of 10
+// connections (at 50 load connections, requests wait for a pool client). Answers 500 with the
+// error when the query fails.
+'use strict';
+const http = require('node:http');
+const pg = require('pg');
+const { serve } = require('./serve.cjs');
 
 const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const pool = new pg.Pool({ connectionString, max: 10 });
