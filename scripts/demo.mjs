@@ -110,8 +110,12 @@ function shutdown(code, message) {
   return exiting;
 }
 
+let firstSignalAt = 0;
 for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
   process.on(signal, () => {
+    // A copy of the same Ctrl-C (forwarded by a wrapper such as npm) is not a second one.
+    if (exiting && Date.now() - firstSignalAt < 1000) return;
+    if (!exiting) firstSignalAt = Date.now();
     if (exiting) {
       process.stderr.write(`\ndemo: ${signal} again: killing everything now\n`);
       for (const child of liveProcesses.keys()) child.kill('SIGKILL');
@@ -213,6 +217,9 @@ const ms = (seconds) => (Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
+/** The width of a table's name column: its longest name plus a gap, within 26..44 (longer names are cut with …). */
+const nameWidth = (names) => Math.min(44, Math.max(26, ...names.map((n) => String(n).length + 2)));
+const cell = (s, n) => (String(s).length > n - 2 ? `${String(s).slice(0, n - 3)}… ` : pad(s, n));
 
 // ---------------------------------------------------------------------------------------------
 // (a) build
@@ -227,9 +234,15 @@ function ensureBuilt() {
   );
   if (built && built >= sources) return;
   step(built ? 'src/ changed since the last build: building (npx tsup)' : 'building healthspan (npx tsup)');
-  const r = spawnSync('npx', ['tsup'], { cwd: ROOT, stdio: 'inherit' });
+  // Its ~20 lines of progress are shown only when the build fails.
+  const t0 = Date.now();
+  const r = spawnSync('npx', ['tsup'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (r.error) throw new DemoError(`could not run npx tsup: ${r.error.message}`);
-  if (r.status !== 0) throw new DemoError(`the build failed (npx tsup exited with ${r.status ?? r.signal})`);
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    throw new DemoError(`the build failed (npx tsup exited with ${r.status ?? r.signal}; its output is above)`);
+  }
+  step(`built dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (!fs.existsSync(entry)) {
     throw new DemoError(`the build did not produce dist/register/import.js (is src/register/import.ts a tsup entry?)`);
   }
@@ -869,7 +882,8 @@ function summariseMetrics(text, checks) {
     if (noRoute.length) checks.push(['warn', `some HTTP server series have no http_route label (${noRoute.map((g) => g.key).join(', ')})`]);
     out('');
     out(`  HTTP server requests (${httpBase}; percentiles estimated from its buckets)`);
-    out(`    ${pad('route', 26)}${lpad('count', 6)}${lpad('2xx', 5)}${lpad('4xx', 5)}${lpad('5xx', 5)}${lpad('p50', 11)}${lpad('p95', 11)}${lpad('avg', 10)}`);
+    const w = nameWidth(httpGroups.map((g) => g.key));
+    out(`    ${pad('route', w)}${lpad('count', 6)}${lpad('2xx', 5)}${lpad('4xx', 5)}${lpad('5xx', 5)}${lpad('p50', 11)}${lpad('p95', 11)}${lpad('avg', 10)}`);
     for (const g of httpGroups.sort((a, b) => b.count - a.count)) {
       const byClass = { 2: 0, 4: 0, 5: 0 };
       for (const s of g.series ?? []) {
@@ -877,7 +891,7 @@ function summariseMetrics(text, checks) {
         if (c in byClass) byClass[c] += s.value;
       }
       out(
-        `    ${pad(g.key, 26)}${lpad(g.count, 6)}${lpad(byClass[2], 5)}${lpad(byClass[4], 5)}${lpad(byClass[5], 5)}` +
+        `    ${cell(g.key, w)}${lpad(g.count, 6)}${lpad(byClass[2], 5)}${lpad(byClass[4], 5)}${lpad(byClass[5], 5)}` +
           `${lpad(quantile(0.5, g), 11)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`,
       );
     }
@@ -895,10 +909,11 @@ function summariseMetrics(text, checks) {
     const groups = histogramsBy(samples, dbBase, (l) => `${l.db_system_name ?? l.db_system ?? ''} ${l.db_query_summary ?? l.db_operation_name ?? '(no operation)'}`.trim());
     out('');
     out(`  Database statements (${dbBase}, by db.query.summary)`);
-    out(`    ${pad('statement', 26)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
+    const w = nameWidth(groups.map((g) => g.key));
+    out(`    ${pad('statement', w)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
     for (const g of groups.sort((a, b) => b.count - a.count)) {
       const errors = (g.series ?? []).filter((s) => s.labels.error_type).reduce((a, s) => a + s.value, 0);
-      out(`    ${pad(g.key, 26)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);
+      out(`    ${cell(g.key, w)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);
     }
     const conn = findName(samples, /^db_client_connection_count/);
     if (conn) {
@@ -1348,7 +1363,7 @@ async function main() {
 
   // (g) --serve: keep everything running until Ctrl-C
   out('');
-  step(`serving ${baseUrl} with healthspan (status page ${adminUrl}/, metrics ${metricsUrl ?? 'off'}); press Ctrl-C to stop`);
+  step(`serving ${baseUrl} with healthspan (status page ${adminUrl}/#token=${shownToken}, metrics ${metricsUrl ?? 'off'}); press Ctrl-C to stop`);
   app.mode = 'serve';
   serving = true;
   if (receiver) {

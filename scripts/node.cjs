@@ -50,7 +50,8 @@ function ensureNodeBin() {
   if (!usable()) {
     console.error(`healthspan: Node ${process.versions.node} is too old; installing ${PACKAGE} into ${home}`);
     fs.mkdirSync(home, { recursive: true });
-    const r = spawnSync('npm', ['install', '--prefix', home, '--no-save', '--no-audit', '--no-fund', PACKAGE], {
+    // --loglevel=error: npm's "added 1 package in 6s" says nothing the line above did not.
+    const r = spawnSync('npm', ['install', '--prefix', home, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', PACKAGE], {
       stdio: 'inherit',
     });
     if (r.status !== 0 || !usable()) {
@@ -70,13 +71,35 @@ if (args.length === 0) {
 }
 const env = { ...process.env };
 if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH ?? ''}`;
-const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env });
-// Stay until the command ends: Ctrl-C reaches the whole process group, and a signal sent to
-// us alone is passed on, so the command can clean up before we return the prompt.
+// One Ctrl-C must reach the command once. In a terminal's foreground process group, Ctrl-C
+// (SIGINT) and a hang-up (SIGHUP) reach every process of the group, the command included, and
+// npm forwards its own copy to us too: we pass on only SIGTERM, which no terminal sends. Run
+// anywhere else (a pipe, CI, a test), the command gets a process group of its own, so a signal
+// to our group reaches only us, and we pass each one on; copies within a second (npm's) are one.
+const foreground = inTerminalForeground();
+const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env, detached: !foreground });
+const lastForwarded = new Map();
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    if (foreground && sig !== 'SIGTERM') return; // the command got it from the terminal
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const now = Date.now();
+    if (now - (lastForwarded.get(sig) ?? -Infinity) < 1000) return;
+    lastForwarded.set(sig, now);
+    child.kill(sig);
   });
+}
+
+/** True when we run in the foreground process group of a terminal (Linux: /proc/self/stat). */
+function inTerminalForeground() {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // After "pid (comm) ": state ppid pgrp session tty_nr tpgid ...
+    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
 }
 child.on('error', (err) => {
   console.error(`healthspan: could not run ${args[0]}: ${err.message}`);

@@ -60,6 +60,7 @@ import { WebhookNotifier } from './insight/webhook.js';
 import { subscribeAlertLogs } from './insight/alert-log.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
+import { unsupportedNodeWarning } from './node-support.js';
 import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
 
 export interface Healthspan {
@@ -97,7 +98,17 @@ export function start(options: HealthspanOptions = {}, ctx: StartContext = {}): 
   }
   const { config, problems } = resolveConfig(options, ctx.env ?? process.env);
   logger.configure(config.logLevel, config.warnIntervalMillis);
-  if (problems.length > 0 && config.strict) throw new ConfigError(problems);
+  const oldNode = config.disabled ? undefined : unsupportedNodeWarning();
+  if (oldNode) logger.warnOnce(oldNode);
+  if (problems.length > 0 && config.strict) {
+    const err = new ConfigError(problems);
+    // Under the preload the app must not run, and a stack trace would bury the list.
+    if (ctx.via === 'import' || ctx.via === 'require') {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   for (const p of problems) logger.warnOnce(formatProblem(p));
   running = new RunningSdk(config, ctx.via ?? 'code');
   return running;

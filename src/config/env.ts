@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   SettingReader,
-  formatProblem,
+  describeProblem,
   hostName,
   httpUrl,
   intIn,
@@ -103,7 +103,7 @@ export function resolveConfig(
       if (list.includes('all')) return [...DETECTORS];
       return listOf(DETECTORS)(list);
     },
-    `a comma list of ${DETECTORS.join(', ')}, all or none (cloud detectors are not available)`,
+    `a comma list of ${DETECTORS.join(', ')}, all or none; no cloud detector is available`,
     [...DETECTORS],
   );
   const propagators = r.pick(
@@ -179,7 +179,7 @@ export function resolveConfig(
       slowQueryMs: r.pick(opt('insight.slowQueryMs', o.insight?.slowQueryMs), ['HEALTHSPAN_SLOW_QUERY_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 100),
       errorRate: r.pick(opt('insight.errorRate', o.insight?.errorRate), ['HEALTHSPAN_ERROR_RATE'], numberIn(0.0001, 1), 'a share from 0.0001 to 1', 0.05),
       intervalMs: r.pick(opt('insight.intervalMs', o.insight?.intervalMs), ['HEALTHSPAN_INSIGHT_INTERVAL_MS'], intIn(100, 600_000), 'milliseconds from 100 to 600000', 5000),
-      healthWeights: r.pick(opt('insight.healthWeights', o.insight?.healthWeights), ['HEALTHSPAN_HEALTH_WEIGHTS'], healthWeights, 'name=weight pairs of responseTime, errors, resources, database, cache (0–1000)', {}),
+      healthWeights: r.pick(opt('insight.healthWeights', o.insight?.healthWeights), ['HEALTHSPAN_HEALTH_WEIGHTS'], healthWeights, 'name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000', {}),
       apdexMs: r.pick(opt('insight.apdexMs', o.insight?.apdexMs), ['HEALTHSPAN_APDEX_MS'], numberIn(1, 600_000), 'milliseconds from 1 to 600000', 500),
       memoryLimitMb: r.pick(opt('insight.memoryLimitMb', o.insight?.memoryLimitMb), ['HEALTHSPAN_MEMORY_LIMIT_MB'], intIn(16, 4_194_304), 'MiB from 16 to 4194304', undefined as number | undefined),
       webhookUrl: r.pick(opt('insight.webhookUrl', o.insight?.webhookUrl), ['HEALTHSPAN_ALERT_WEBHOOK_URL'], httpUrl, 'an http(s) URL', undefined as string | undefined),
@@ -209,7 +209,7 @@ function batchSettings(r: SettingReader, signal: 'traces' | 'logs', prefix: 'OTE
   let maxExportBatchSize = r.pick(path('maxExportBatchSize'), [`${prefix}_MAX_EXPORT_BATCH_SIZE`], intIn(1, 1_000_000), 'an integer from 1 to 1000000', 512);
   if (maxExportBatchSize > maxQueueSize) {
     // Only a problem when someone asked for it; the default simply follows a small queue.
-    if (batchSizeSet) r.problem(`${prefix}_MAX_EXPORT_BATCH_SIZE`, String(maxExportBatchSize), `at most ${prefix}_MAX_QUEUE_SIZE (${maxQueueSize})`, maxQueueSize);
+    if (batchSizeSet) r.problem(`${prefix}_MAX_EXPORT_BATCH_SIZE`, String(maxExportBatchSize), `at most ${prefix}_MAX_QUEUE_SIZE, which is ${maxQueueSize}`, maxQueueSize);
     maxExportBatchSize = maxQueueSize;
   }
   return {
@@ -251,8 +251,8 @@ function headerList(r: SettingReader, path: string, value: string[] | undefined,
   const source = value !== undefined ? `options.${path}` : envName;
   const kept: string[] = [];
   for (const h of list.map((s) => s.toLowerCase())) {
-    if (SECRET_HEADERS.has(h)) r.problem(source, h, 'a header that is not a credential (never captured)', 'it is left out');
-    else if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) r.problem(source, h, 'a valid header name', 'it is left out');
+    if (SECRET_HEADERS.has(h)) r.leftOut(source, h, 'a header that is not a credential: credentials are never captured');
+    else if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) r.leftOut(source, h, 'a valid header name');
     else kept.push(h);
   }
   return kept;
@@ -263,7 +263,7 @@ function instrumentationList(r: SettingReader, option: string[] | undefined): st
   const known = (names: string[], source: string): string[] =>
     names.filter((n) => {
       if (all.includes(n)) return true;
-      r.problem(source, n, `one of ${all.join(', ')}`, 'it is ignored');
+      r.leftOut(source, n, `one of ${all.join(', ')}`);
       return false;
     });
   if (option !== undefined) {
@@ -293,9 +293,19 @@ function packageName(cwd: string): string | undefined {
   }
 }
 
+/**
+ * Thrown by `start()` under HEALTHSPAN_STRICT=true when the configuration has problems. Its
+ * message is the whole report: a header and one line per problem, without the fallbacks (none
+ * is used: nothing starts). The preload prints just the message and exits with code 1.
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(`healthspan: invalid configuration (HEALTHSPAN_STRICT=true):\n  ${problems.map(formatProblem).join('\n  ')}`);
+  declare readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const n = problems.length;
+    super(`healthspan: ${n === 1 ? 'a configuration problem' : `${n} configuration problems`} (HEALTHSPAN_STRICT=true), so healthspan did not start:\n${problems.map((p) => `  - ${describeProblem(p)}`).join('\n')}`);
     this.name = 'ConfigError';
+    // Not enumerable: printing the error shows the list once, not again as a `problems: [...]` dump.
+    Object.defineProperty(this, 'problems', { value: problems, enumerable: false });
   }
 }

@@ -26,6 +26,13 @@ export class SettingReader {
     this.problems.push({ source, value: shown, expected, used: used === undefined ? 'none (the default)' : show(used) });
   }
 
+  /** One entry of a list (`source`) is bad and is left out; the rest of the list is kept. */
+  leftOut(source: string, value: string, expected: string): void {
+    const shown = quote(value);
+    if (this.problems.some((p) => p.source === source && p.value === shown)) return;
+    this.problems.push({ source, value: shown, expected, used: '', leftOut: true });
+  }
+
   /**
    * Picks the option when given, else the first env var that is set; `parse` returns
    * undefined for a bad value, which is reported and replaced by `fallback`.
@@ -60,6 +67,8 @@ function quote(v: unknown): string {
 
 function show(v: unknown): string {
   if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.length ? v.map(show).join(',') : 'none';
+  if (v !== null && typeof v === 'object' && Object.keys(v).length === 0) return 'none';
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
@@ -67,8 +76,14 @@ function show(v: unknown): string {
   }
 }
 
+/** The warning line: the setting, its bad value, what was expected and what is used instead. */
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.source}=${p.value} is invalid (expected ${p.expected}); using ${p.used}`;
+  return `${describeProblem(p)}; ${p.leftOut ? 'it is left out' : `using ${p.used}`}`;
+}
+
+/** The problem alone, without a fallback (HEALTHSPAN_STRICT=true uses none: nothing starts). */
+export function describeProblem(p: ConfigProblem): string {
+  return `${p.source}=${p.value} is invalid (expected ${p.expected})`;
 }
 
 // Parsers: each accepts either the env string or a typed option value.

@@ -235,5 +235,8 @@ export interface ConfigProblem {
   /** The bad value as written (strings quoted). */
   value: string;
   expected: string;
+  /** What is used instead, as shown (`2048`, `none (the default)`); empty when {@link leftOut}. */
   used: string;
+  /** The value was one entry of a list, and that entry is left out. */
+  leftOut?: boolean;
 }

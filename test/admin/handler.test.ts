@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { fixture, freePort, get, startApp, type App } from '../preload/child.ts';
+import { fixture, freePort, get, startApp, until, type App } from '../preload/child.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let receiver: OtlpReceiver;
@@ -50,7 +50,9 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) await get(`${app.url}/slow`);
   for (let i = 0; i < 2; i++) await get(`${app.url}/fail`);
   for (let i = 0; i < 4; i++) await get(`${app.url}/cached/1`);
-  await new Promise((r) => setTimeout(r, 500)); // an evaluation or two
+  // An evaluation (every 200 ms) has seen the traffic once GET /slow's alert fires.
+  await until('the slow_request alert for GET /slow', async () =>
+    (await call('/_healthspan/alerts')).body.alerts?.some((a: { rule: string; key: string }) => a.rule === 'slow_request' && a.key === 'GET /slow'));
 });
 afterAll(async () => {
   await app?.stop();
@@ -100,7 +102,7 @@ describe('admin API (mounted on the app, token set)', () => {
     expect(body.queries.map((q: { query: string; count: number }) => [q.query, q.count])).toEqual([['postgresql SELECT', 10]]);
     expect(body.caches).toEqual([{ name: 'users', lookups: 4, hitRate: 0.75 }]);
     expect(body.health.components.map((c: { name: string }) => c.name)).toContain('resources');
-    expect(body.recommendations).toContainEqual(expect.stringMatching(/^GET \/slow is slow: p95 1\d\d ms against 100 ms\./));
+    expect(body.recommendations).toContainEqual(expect.stringMatching(/^GET \/slow is slow: p95 [\d,]+ ms against 100 ms\./));
     expect(body.alerts.map((a: { rule: string; key: string }) => `${a.rule} ${a.key}`)).toContain('slow_request GET /slow');
   });
 

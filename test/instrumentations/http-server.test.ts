@@ -80,7 +80,8 @@ beforeEach(() => {
 
 const serverSpans = (): ReadableSpan[] => spans.getFinishedSpans().filter((s) => s.kind === 1);
 async function settle(n = 1): Promise<ReadableSpan[]> {
-  for (let i = 0; i < 100 && serverSpans().length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  // Waits for the spans (generously: a loaded machine is slow), never bounds how long they took.
+  for (const end = Date.now() + 10_000; serverSpans().length < n && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
   return serverSpans();
 }
 

@@ -49,7 +49,7 @@ beforeEach(() => {
 
 const finished = () => spans.getFinishedSpans();
 const byName = (name: string) => finished().filter((s) => s.name === name);
-async function until(predicate: () => boolean, ms = 3000): Promise<void> {
+async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; !predicate(); ) {
     if (Date.now() > end) throw new Error(`timed out; spans: ${finished().map((s) => s.name).join(', ')}`);
     await new Promise((r) => setTimeout(r, 10));

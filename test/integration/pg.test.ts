@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { shutdown, start } from '../../src/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { until } from '../preload/child.ts';
 import { underParent } from './spans.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -123,13 +124,13 @@ describe('pg spans', () => {
       client.release();
       span.end();
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the holder to hold the only connection', () => pool.totalCount === 1 && pool.idleCount === 0);
     const waiter = tracer.startActiveSpan('waiter', async (span) => {
       waiterId = span.spanContext().spanId;
       await pool.query(`SELECT count(*) FROM ${TABLE} WHERE id = -7`);
       span.end();
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the waiter to queue for it', () => pool.waitingCount === 1);
     release();
     await Promise.all([holder, waiter]);
     await pool.end();

@@ -90,6 +90,21 @@ export function runScript(flags: string[], script: string, env: Record<string, s
   });
 }
 
+/**
+ * Polls `probe` every 50 ms until it returns something other than undefined or false, and
+ * resolves with that; fails naming `what` after `timeoutMs`. For waiting on an outcome (a log
+ * line, an alert, a metric), never for bounding how long something took.
+ */
+export async function until<T>(what: string, probe: () => T | false | undefined | Promise<T | false | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined && got !== false) return got;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A free TCP port on loopback (bound then released). */
 export async function freePort(): Promise<number> {
   const srv = net.createServer();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { findSample, scrape } from '../helpers/prometheus.ts';
-import { fixture, freePort, get, runScript, startApp, type App } from './child.ts';
+import { fixture, freePort, get, runScript, startApp, until, type App } from './child.ts';
 import { CLIENT, SERVER, expectUserTrace } from './traces.ts';
 
 let receiver: OtlpReceiver;
@@ -48,8 +48,7 @@ describe.each([
   });
 
   it('prints one startup block and then the modules it patched', async () => {
-    await new Promise((r) => setTimeout(r, 1200));
-    const err = app.stderr();
+    const err = await until('the patched-modules line', () => /healthspan: patched modules: .*\n/.test(app.stderr()) && app.stderr());
     expect(err).toContain(`healthspan: healthspan `);
     expect(err).toContain(`  service:          ${service}\n`);
     expect(err).toContain(`  traces:           otlp ${protocol} → ${receiver.url}/v1/traces, sampler parentbased_always_on\n`);
@@ -151,11 +150,11 @@ describe('collector down for the whole run', () => {
       }
       expect(statuses).toHaveLength(400);
       expect(new Set(statuses)).toEqual(new Set([200]));
-      await new Promise((r) => setTimeout(r, 1500));
-      const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);
-      const dropped = samples.filter((s) => s.name === 'healthspan_exporter_dropped_total' && s.labels.signal === 'traces');
-      const total = dropped.reduce((n, s) => n + s.value, 0);
-      expect(total).toBeGreaterThan(0);
+      const droppedTraces = async () => {
+        const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);
+        return samples.filter((s) => s.name === 'healthspan_exporter_dropped_total' && s.labels.signal === 'traces').reduce((n, s) => n + s.value, 0);
+      };
+      const total = await until('dropped spans to be counted', async () => (await droppedTraces()) || false);
       expect(total).toBeLessThanOrEqual(400);
       const warnings = app.stderr().split('\n').filter((l) => (l.startsWith('healthspan: warning:') || l.startsWith('healthspan: error:')) && /export|otel/.test(l));
       expect(warnings.length).toBeGreaterThanOrEqual(1);
@@ -206,11 +205,16 @@ describe('lifecycle', () => {
     expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
-  it('HEALTHSPAN_STRICT=true turns a bad variable into a startup error naming it', async () => {
-    const r = await runScript(['--import', 'healthspan/register'], fixture('app.mjs'), { HEALTHSPAN_STRICT: 'true', OTEL_BSP_MAX_QUEUE_SIZE: 'lots' });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('OTEL_BSP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048');
-    expect(r.stdout).not.toContain('listening');
+  it.each([['--import', 'app.mjs'], ['--require', 'app.cjs']])('HEALTHSPAN_STRICT=true (%s): exit code 1 before the app runs, and only the list of problems', async (flag, app) => {
+    const r = await runScript([flag, 'healthspan/register'], fixture(app), { HEALTHSPAN_STRICT: 'true', OTEL_BSP_MAX_QUEUE_SIZE: 'lots', HEALTHSPAN_SLOW_QUERY_MS: '0.2' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    // No stack, no `problems: [...]` dump, no "using <default>": nothing is used, nothing starts.
+    expect(r.stderr).toBe(
+      'healthspan: 2 configuration problems (HEALTHSPAN_STRICT=true), so healthspan did not start:\n' +
+        '  - OTEL_BSP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000)\n' +
+        '  - HEALTHSPAN_SLOW_QUERY_MS="0.2" is invalid (expected milliseconds from 1 to 3600000)\n',
+    );
   });
 
   it('without strict mode a bad variable is one warning line and the app runs', async () => {

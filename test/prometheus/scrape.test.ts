@@ -270,11 +270,11 @@ describe.skipIf(!prometheus)(prometheus ? `a real Prometheus (${prometheus}) scr
     expect(ratioOf('/error')).toBe(1);
     expect(ratioOf('/health')).toBe(0);
 
-    // GET /slow runs a 200 ms query: slow, but under the 1 s of HealthspanSlowRoute.
+    // GET /slow runs a 200 ms query: its p95 is at least that (no upper bound: a loaded machine
+    // makes it slower, which says nothing about the panel).
     const p95 = await byTitle('Latency p50 / p95 / p99 by route', 'B');
     const slowP95 = value(p95.samples.find((s) => s.metric.http_route === '/slow'));
     expect(slowP95).toBeGreaterThan(0.1);
-    expect(slowP95).toBeLessThan(1);
     const recorded = await query(`job_route:http_server_request_duration_seconds:p95_5m{job="${JOB}", http_route="/slow"}`);
     expect(value(recorded.samples[0])).toBeGreaterThan(0.1);
 

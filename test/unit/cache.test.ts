@@ -100,11 +100,13 @@ describe('with an SDK', () => {
   beforeEach(() => spans.reset());
 
   describe('TTL', () => {
+    // TTL tests run on fake time: on a loaded machine 30 real ms can pass between two calls.
     it('never serves an entry past its TTL', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const c = cache({ ttl: 30 });
       expect(await c.set('a', 1)).toBe(true);
       expect(await c.get('a')).toBe(1);
-      await sleep(60);
+      vi.advanceTimersByTime(60);
       expect(await c.get('a')).toBeUndefined();
       expect(await c.has('a')).toBe(false);
       expect(c.stats()).toMatchObject({ entries: 0, evictions: { capacity: 0, expired: 1, invalidated: 0 } });
@@ -251,9 +253,10 @@ describe('with an SDK', () => {
     });
 
     it('serves the expired value with cache.stale=true while one refresh runs', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const c = cache({ ttl: 40, staleWhileRevalidate: 5000 });
       expect(await c.wrap('k', async () => 'v1')).toBe('v1');
-      await sleep(70);
+      vi.advanceTimersByTime(70);
       const refresh = deferred<string>();
       const loader = vi.fn(() => refresh.promise);
       spans.reset();
@@ -265,7 +268,7 @@ describe('with an SDK', () => {
       expect(stale).toHaveLength(2);
       for (const s of stale) expect(s.attributes['cache.stale']).toBe(true);
       refresh.resolve('v2');
-      await sleep(10);
+      await new Promise((r) => setImmediate(r)); // the refresh stores v2
       spans.reset();
       const third = vi.fn(async () => 'v3');
       expect(await c.wrap('k', third)).toBe('v2');
@@ -330,6 +333,7 @@ describe('with an SDK', () => {
     });
 
     it('caches a loader error for its TTL with cacheErrors', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const c = cache({ cacheErrors: true, ttl: 40 });
       await expect(c.wrap('k', async () => { throw new TypeError('bad id'); })).rejects.toThrow('bad id');
       const retry = vi.fn(async () => 'fine');
@@ -337,7 +341,7 @@ describe('with an SDK', () => {
       await expect(again).rejects.toThrow('bad id');
       await again.catch((e: Error) => expect(e.name).toBe('TypeError'));
       expect(retry).not.toHaveBeenCalled();
-      await sleep(70);
+      vi.advanceTimersByTime(70);
       expect(await c.wrap('k', retry)).toBe('fine');
       expect(retry).toHaveBeenCalledTimes(1);
     });
@@ -365,11 +369,12 @@ describe('with an SDK', () => {
     });
 
     it('memoize honours ttl and tags', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const c = cache({ ttl: 60_000 });
       const fn = vi.fn(async (id: number) => ({ id }));
       const memo = c.memoize(fn, { key: (id: number) => `u:${id}`, ttl: 30, tags: ['users'] });
       await memo(1);
-      await sleep(60);
+      vi.advanceTimersByTime(60);
       await memo(1);
       expect(fn).toHaveBeenCalledTimes(2);
       expect(await c.invalidateTags(['users'])).toBe(1);

@@ -138,32 +138,32 @@ describe('valid values', () => {
 const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_SDK_DISABLED: 'maybe' }, 'OTEL_SDK_DISABLED="maybe" is invalid (expected true or false); using false', (c) => c.disabled, false],
   [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER="zipkin" is invalid (expected otlp|console|none); using otlp', (c) => c.traces.exporter, 'otlp'],
-  [{ OTEL_METRICS_EXPORTER: 'prometheus,statsd' }, 'OTEL_METRICS_EXPORTER="prometheus,statsd" is invalid (expected a comma list of prometheus, otlp, console, none); using ["prometheus"]', (c) => c.metrics.exporters, ['prometheus']],
+  [{ OTEL_METRICS_EXPORTER: 'prometheus,statsd' }, 'OTEL_METRICS_EXPORTER="prometheus,statsd" is invalid (expected a comma list of prometheus, otlp, console, none); using prometheus', (c) => c.metrics.exporters, ['prometheus']],
   [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid (expected an http(s) URL); using http://localhost:4318', (c) => c.traces.otlp.endpoint, 'http://localhost:4318/v1/traces'],
   [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, 'OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.traces.otlp.protocol, 'http/protobuf'],
-  [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using {}', (c) => c.traces.otlp.headers, {}],
+  [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using none', (c) => c.traces.otlp.headers, {}],
   [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT="-5" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.traces.otlp.timeoutMillis, 10000],
   [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER="sometimes" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on', (c) => c.traces.sampler, 'parentbased_always_on'],
   [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG="1.5" is invalid (expected a number from 0 to 1); using 1', (c) => c.traces.samplerArg, 1],
-  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored', (c) => c.instrumentations, ['http']],
-  [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' }, 'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, all or none (cloud detectors are not available)); using ["env","host","os","process","serviceinstance"]', (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance']],
+  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); it is left out', (c) => c.instrumentations, ['http']],
+  [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' }, 'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, all or none; no cloud detector is available); using env,host,os,process,serviceinstance', (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance']],
   [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL="loud" is invalid (expected none|error|warn|info|debug|verbose|all); using info', (c) => c.logLevel, 'info'],
   [{ OTEL_BSP_MAX_QUEUE_SIZE: 'abc' }, 'OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.traces.batch.maxQueueSize, 2048],
-  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BSP_MAX_QUEUE_SIZE (100)); using 100', (c) => c.traces.batch.maxExportBatchSize, 100],
+  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BSP_MAX_QUEUE_SIZE, which is 100); using 100', (c) => c.traces.batch.maxExportBatchSize, 100],
   [{ OTEL_BSP_SCHEDULE_DELAY: '1.5' }, 'OTEL_BSP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 5000', (c) => c.traces.batch.scheduledDelayMillis, 5000],
   [{ OTEL_METRIC_EXPORT_INTERVAL: '10' }, 'OTEL_METRIC_EXPORT_INTERVAL="10" is invalid (expected milliseconds from 100 to 86400000); using 60000', (c) => c.metrics.exportIntervalMillis, 60000],
   [{ HEALTHSPAN_PROMETHEUS_PORT: '70000' }, 'HEALTHSPAN_PROMETHEUS_PORT="70000" is invalid (expected a port from 1 to 65535); using 9464', (c) => c.metrics.prometheus.port, 9464],
   [{ HEALTHSPAN_PROMETHEUS_HOST: 'bad host!' }, 'HEALTHSPAN_PROMETHEUS_HOST="bad host!" is invalid (expected a host name or IP address); using 127.0.0.1', (c) => c.metrics.prometheus.host, '127.0.0.1'],
   [{ HEALTHSPAN_PROMETHEUS_PATH: 'metrics' }, 'HEALTHSPAN_PROMETHEUS_PATH="metrics" is invalid (expected a path starting with /); using /metrics', (c) => c.metrics.prometheus.path, '/metrics'],
-  [{ HEALTHSPAN_HTTP_REQUEST_HEADERS: 'x-id,Authorization' }, 'HEALTHSPAN_HTTP_REQUEST_HEADERS="authorization" is invalid (expected a header that is not a credential (never captured)); using it is left out', (c) => c.http.requestHeaders, ['x-id']],
-  [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' }, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential (never captured)); using it is left out', (c) => c.http.responseHeaders, []],
+  [{ HEALTHSPAN_HTTP_REQUEST_HEADERS: 'x-id,Authorization' }, 'HEALTHSPAN_HTTP_REQUEST_HEADERS="authorization" is invalid (expected a header that is not a credential: credentials are never captured); it is left out', (c) => c.http.requestHeaders, ['x-id']],
+  [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' }, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential: credentials are never captured); it is left out', (c) => c.http.responseHeaders, []],
   [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' }, 'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200', (c) => c.http.routeTemplateLimit, 200],
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
   [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],
-  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'latency=30' }, 'HEALTHSPAN_HEALTH_WEIGHTS="latency=30" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache (0–1000)); using {}', (c) => c.insight.healthWeights, {}],
-  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'errors=-1' }, 'HEALTHSPAN_HEALTH_WEIGHTS="errors=-1" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache (0–1000)); using {}', (c) => c.insight.healthWeights, {}],
+  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'latency=30' }, 'HEALTHSPAN_HEALTH_WEIGHTS="latency=30" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none', (c) => c.insight.healthWeights, {}],
+  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'errors=-1' }, 'HEALTHSPAN_HEALTH_WEIGHTS="errors=-1" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none', (c) => c.insight.healthWeights, {}],
   [{ HEALTHSPAN_APDEX_MS: '0' }, 'HEALTHSPAN_APDEX_MS="0" is invalid (expected milliseconds from 1 to 600000); using 500', (c) => c.insight.apdexMs, 500],
   [{ HEALTHSPAN_MEMORY_LIMIT_MB: '1g' }, 'HEALTHSPAN_MEMORY_LIMIT_MB="1g" is invalid (expected MiB from 16 to 4194304); using none (the default)', (c) => c.insight.memoryLimitMb, undefined],
   [{ OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
@@ -171,7 +171,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using none', (c) => c.logs.exporter, 'none'],
   [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318/v1/logs' }, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT="collector:4318/v1/logs" is invalid (expected an http(s) URL); using http://localhost:4318/v1/logs', (c) => c.logs.otlp.endpoint, 'http://localhost:4318/v1/logs'],
   [{ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'udp' }, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL="udp" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.logs.otlp.protocol, 'http/protobuf'],
-  [{ OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' }, 'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using {}', (c) => c.logs.otlp.headers, {}],
+  [{ OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' }, 'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using none', (c) => c.logs.otlp.headers, {}],
   [{ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, 'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT="0" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.logs.otlp.timeoutMillis, 10000],
   [{ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="zstd" is invalid (expected gzip|none); using none', (c) => c.logs.otlp.compression, 'none'],
   // A shared variable is read for every signal but reported once.
@@ -180,7 +180,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ OTEL_BLRP_EXPORT_TIMEOUT: '0' }, 'OTEL_BLRP_EXPORT_TIMEOUT="0" is invalid (expected milliseconds from 1 to 3600000); using 30000', (c) => c.logs.batch.exportTimeoutMillis, 30000],
   [{ OTEL_BLRP_MAX_QUEUE_SIZE: 'lots' }, 'OTEL_BLRP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.logs.batch.maxQueueSize, 2048],
   [{ OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '-1' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="-1" is invalid (expected an integer from 1 to 1000000); using 512', (c) => c.logs.batch.maxExportBatchSize, 512],
-  [{ OTEL_BLRP_MAX_QUEUE_SIZE: '100', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BLRP_MAX_QUEUE_SIZE (100)); using 100', (c) => c.logs.batch.maxExportBatchSize, 100],
+  [{ OTEL_BLRP_MAX_QUEUE_SIZE: '100', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BLRP_MAX_QUEUE_SIZE, which is 100); using 100', (c) => c.logs.batch.maxExportBatchSize, 100],
   [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
 ];
 
@@ -218,7 +218,7 @@ describe('start() options', () => {
     expect(problems.map(formatProblem)).toEqual([
       'options.traces.sampler="often" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on',
       'options.metrics.prometheus.port=-1 is invalid (expected a port from 1 to 65535); using 9464',
-      'options.instrumentations="nope" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); using it is ignored',
+      'options.instrumentations="nope" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); it is left out',
     ]);
     // A bad option falls back to env, not straight to the default.
     expect(config.metrics.prometheus.port).toBe(1234);
@@ -239,10 +239,17 @@ describe('start() options', () => {
     expect(resolveConfig({ traces: { exporter: 'none' } }, {}, ctx).config.logs.exporter).toBe('none');
   });
 
-  it('ConfigError lists every problem for strict mode', () => {
-    const { problems } = read({ OTEL_BSP_MAX_QUEUE_SIZE: 'abc', OTEL_LOG_LEVEL: 'loud' });
+  it('ConfigError lists every problem for strict mode, without the fallbacks', () => {
+    const { problems } = read({ OTEL_BSP_MAX_QUEUE_SIZE: 'abc', OTEL_LOG_LEVEL: 'loud', HEALTHSPAN_HTTP_REQUEST_HEADERS: 'cookie' });
     const err = new ConfigError(problems);
-    expect(err.message).toContain('OTEL_BSP_MAX_QUEUE_SIZE="abc"');
-    expect(err.message).toContain('OTEL_LOG_LEVEL="loud"');
+    expect(err.message).toBe(
+      'healthspan: 3 configuration problems (HEALTHSPAN_STRICT=true), so healthspan did not start:\n' +
+        '  - OTEL_LOG_LEVEL="loud" is invalid (expected none|error|warn|info|debug|verbose|all)\n' +
+        '  - OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000)\n' +
+        '  - HEALTHSPAN_HTTP_REQUEST_HEADERS="cookie" is invalid (expected a header that is not a credential: credentials are never captured)',
+    );
+    expect(err.problems).toBe(problems);
+    expect(Object.keys(err)).not.toContain('problems'); // printed once, in the message
+    expect(new ConfigError(problems.slice(0, 1)).message).toMatch(/^healthspan: a configuration problem \(HEALTHSPAN_STRICT=true\), so/);
   });
 });
