@@ -10,6 +10,10 @@ export interface Alert {
   key: string;
   severity: Severity;
   state: AlertState;
+  /**
+   * The observation that fired the alert or last escalated it. Later evaluations leave it (and
+   * `ratio`, `message`) alone, so the three always describe the same figure.
+   */
   observed: number;
   threshold: number;
   /** observed / threshold */
@@ -93,8 +97,6 @@ export class AlertEngine {
     }
     const current = track.alert;
     if (current) {
-      current.observed = observed;
-      current.ratio = ratio;
       current.lastAt = t;
       if (extra.exemplarTraceId && severity) {
         current.exemplarTraceId = extra.exemplarTraceId;
@@ -108,7 +110,9 @@ export class AlertEngine {
       track.belowSince = undefined;
       if (severity && ORDER.indexOf(severity) > ORDER.indexOf(current.severity)) {
         current.severity = severity;
-        current.message = extra.message ?? current.message;
+        current.observed = observed;
+        current.ratio = ratio;
+        current.message = extra.message ?? defaultMessage(rule, key, observed, threshold);
         this.transition(track, current, 'escalated', t);
         return current;
       }
@@ -133,7 +137,7 @@ export class AlertEngine {
       lastAt: t,
       exemplarTraceId: extra.exemplarTraceId,
       exemplarSpanId: extra.exemplarSpanId,
-      message: extra.message ?? `${rule} ${key}: ${round(observed)} over ${round(threshold)}`,
+      message: extra.message ?? defaultMessage(rule, key, observed, threshold),
     };
     track.alert = alert;
     track.belowSince = undefined;
@@ -198,6 +202,10 @@ export class AlertEngine {
     }
     this.tracks.set(id, track);
   }
+}
+
+function defaultMessage(rule: AlertRule, key: string, observed: number, threshold: number): string {
+  return `${rule} ${key}: ${round(observed)} over ${round(threshold)}`;
 }
 
 function round(n: number): number {

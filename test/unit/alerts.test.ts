@@ -46,6 +46,22 @@ describe('AlertEngine', () => {
     expect(e.active()).toHaveLength(1);
   });
 
+  it('keeps the figure that fired or escalated it: observed, ratio and message describe one evaluation', () => {
+    const { e, tick } = engine();
+    const msg = (v: number) => ({ message: `slow route GET /a: p95 ${v} ms over 1000 ms` });
+    e.evaluate('slow_request', 'GET /a', 1200, 1000, msg(1200));
+    tick(1000);
+    e.evaluate('slow_request', 'GET /a', 1400, 1000, msg(1400)); // still low: no transition
+    tick(1000);
+    e.evaluate('slow_request', 'GET /a', 300, 1000, msg(300)); // recovering, not resolved yet
+    expect(e.active()[0]).toMatchObject({ severity: 'low', observed: 1200, ratio: 1.2, message: 'slow route GET /a: p95 1200 ms over 1000 ms', lastAt: 2000 });
+    e.evaluate('slow_request', 'GET /a', 2500, 1000, msg(2500));
+    expect(e.active()[0]).toMatchObject({ severity: 'high', observed: 2500, ratio: 2.5, message: 'slow route GET /a: p95 2500 ms over 1000 ms' });
+    e.evaluate('slow_query', 'q', 120, 100);
+    e.evaluate('slow_query', 'q', 350, 100); // escalates without a message of its own
+    expect(e.active().find((a) => a.key === 'q')).toMatchObject({ observed: 350, message: 'slow_query q: 350 over 100' });
+  });
+
   it('escalates at once to a higher severity, never down', () => {
     const { e, log } = engine();
     e.evaluate('slow_query', 'postgresql SELECT users', 120, 100);

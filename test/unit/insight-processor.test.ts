@@ -87,6 +87,29 @@ describe('InsightProcessor', () => {
     expect(lines[0]).toMatch(/^alert fired \[medium\] slow route GET \/slow: p95 1\d{3} ms over 1000 ms \(trace [0-9a-f]{32}\)$/);
   });
 
+  it('quotes in alert messages and recommendations the figure that fired the alert, not a later one', () => {
+    const { insight, request, query } = setup();
+    for (let i = 0; i < 30; i++) request('/slow', 1800);
+    for (let i = 0; i < 30; i++) query('SELECT orders', 150);
+    insight.evaluate();
+    const fired = insight.engine.active().map((a) => [a.rule, a.observed, a.message]);
+    expect(fired.map(([rule]) => rule).sort()).toEqual(['slow_query', 'slow_request']);
+    // Later traffic: GET /slow faster but still slow (no escalation), the query back under its
+    // threshold (recovering: resolving takes a minute). The alerts keep their figures.
+    for (let i = 0; i < 600; i++) request('/slow', 1200);
+    for (let i = 0; i < 600; i++) query('SELECT orders', 20);
+    insight.evaluate();
+    const alerts = insight.engine.active();
+    expect(alerts.map((a) => [a.rule, a.observed, a.message])).toEqual(fired);
+    const p95 = (line: string) => Number(/p95 ([\d,]+) ms/.exec(line)?.[1].replace(/,/g, ''));
+    const recommendations = insight.health().recommendations;
+    for (const a of alerts) {
+      expect(p95(a.message), a.message).toBe(Math.round(a.observed));
+      const line = recommendations.find((r) => r.includes(a.key))!;
+      expect(p95(line), line).toBe(Math.round(a.observed));
+    }
+  });
+
   it('honours a per-route threshold', () => {
     const { insight, request, events } = setup({ thresholds: { routes: { 'GET /report': 5000 } } });
     for (let i = 0; i < 30; i++) request('/report', 1800);
