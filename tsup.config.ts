@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { defineConfig, type Options } from 'tsup';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   version: string;
@@ -20,40 +21,120 @@ const external = [
   'protobufjs',
 ];
 
+// Instrumentation packages needed only once the app loads the module they patch: each goes to
+// dist/vendor/<file>.cjs, so the main bundle (compiled at every start) stays small and an app
+// without mysql2 never compiles the mysql2 instrumentation. src/ requires them by package name;
+// the main build rewrites those requires to the vendor files.
+export const VENDORED: Record<string, string> = {
+  '@opentelemetry/instrumentation-pg': 'instrumentation-pg',
+  '@opentelemetry/instrumentation-mysql2': 'instrumentation-mysql2',
+  '@opentelemetry/instrumentation-redis': 'instrumentation-redis',
+  '@opentelemetry/instrumentation-ioredis': 'instrumentation-ioredis',
+  '@opentelemetry/instrumentation-express': 'instrumentation-express',
+  '@opentelemetry/instrumentation-koa': 'instrumentation-koa',
+  '@opentelemetry/instrumentation-socket.io': 'instrumentation-socket.io',
+  '@fastify/otel': 'fastify-otel',
+  '@ioredis/commands': 'ioredis-commands',
+};
+// Packages with process-wide state (the require hook singleton, the global error handler) that
+// the vendor files must share with the main bundle instead of carrying a copy: the main bundle
+// publishes them under this symbol before it requires a vendor file (src/vendor-shared.ts).
+const SHARED = ['@opentelemetry/core', '@opentelemetry/instrumentation'];
+export const SHARED_SYMBOL = 'healthspan.vendor.shared';
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const exact = (names: string[]) => new RegExp(`^(${names.map(escape).join('|')})$`);
+
+const toVendorFiles: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-vendor-requires',
+  setup(build) {
+    build.onResolve({ filter: exact(Object.keys(VENDORED)) }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.cjs`, external: true }));
+  },
+};
+const fromMainBundle: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-shared-from-main',
+  setup(build) {
+    build.onResolve({ filter: exact(SHARED) }, (args) => ({ path: args.path, namespace: 'healthspan-shared' }));
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-shared' }, (args) => ({
+      contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(SHARED_SYMBOL)})][${JSON.stringify(args.path)}];`,
+      loader: 'js',
+    }));
+  },
+};
+
+// Packages reached through require() (the lazy requires in src/, CommonJS packages such as
+// @fastify/otel) resolve to their ESM builds too: the CommonJS build of semantic-conventions
+// alone is 170 kB, of which we use a few names.
+const preferEsm: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-prefer-esm',
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\// }, async (args) => {
+      if (args.kind !== 'require-call' || args.pluginData?.preferEsm || args.path === '@opentelemetry/api') return undefined;
+      const r = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer, pluginData: { preferEsm: true } });
+      return r.errors.length ? undefined : { path: r.path, external: r.external, sideEffects: r.sideEffects };
+    });
+  },
+};
+
+// Entry files of the vendor bundles, one re-export each (generated: nothing to keep in git).
+const entryDir = 'node_modules/.cache/healthspan-vendor';
+mkdirSync(entryDir, { recursive: true });
+const vendorEntries: Record<string, string> = {};
+for (const [name, file] of Object.entries(VENDORED)) {
+  // An ESM re-export, so that esbuild takes the packages' ESM builds and drops the parts of
+  // semantic-conventions they do not use.
+  const entry = path.join(entryDir, `${file}.mjs`);
+  writeFileSync(entry, `export * from ${JSON.stringify(name)};\n`);
+  vendorEntries[`vendor/${file}`] = entry;
+}
+
+const common: Options = {
+  target: 'node22',
+  platform: 'node',
+  external,
+  define,
+  clean: false,
+  esbuildOptions(options) {
+    // Prefer the ESM builds of bundled packages: esbuild can drop what we never import
+    // (most of semantic-conventions) and evaluates each module only when first needed.
+    options.mainFields = ['module', 'main'];
+    options.conditions = ['module'];
+    options.legalComments = 'none';
+    // Less to parse at every start; names are kept, so stack traces stay readable.
+    options.minifyWhitespace = true;
+    options.minifySyntax = true;
+    options.keepNames = true;
+  },
+};
+
 // The implementation ships once, as CommonJS: the ESM entry points re-export it, so an app
 // that mixes `import` and `require` (or preloads with --import and imports 'healthspan')
 // still shares one SDK instance.
 export default defineConfig([
   {
+    ...common,
     entry: { index: 'src/index.ts', 'register/require': 'src/register/require.ts' },
     format: ['cjs'],
-    target: 'node22',
-    platform: 'node',
     shims: true,
-    external,
-    define,
     splitting: false,
     sourcemap: false,
-    clean: false,
-    esbuildOptions(options) {
-      // Prefer the ESM builds of bundled packages: esbuild can drop what we never import
-      // (most of semantic-conventions) and evaluates each module only when first needed.
-      options.mainFields = ['module', 'main'];
-      options.conditions = ['import', 'module', 'require', 'default'];
-      options.legalComments = 'none';
-    },
+    esbuildPlugins: [toVendorFiles, preferEsm],
     async onSuccess() {
       // Declarations: scripts/build-types.mjs (run after tsup by `npm run build`).
       writeFileSync('dist/index.js', "export * from './index.cjs';\n");
     },
   },
   {
+    ...common,
+    entry: vendorEntries,
+    format: ['cjs'],
+    splitting: false,
+    sourcemap: false,
+    esbuildPlugins: [fromMainBundle, preferEsm],
+  },
+  {
+    ...common,
     entry: { 'register/import': 'src/register/import.ts' },
     format: ['esm'],
-    target: 'node22',
-    platform: 'node',
-    external,
-    define,
-    clean: false,
   },
 ]);

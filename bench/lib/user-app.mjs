@@ -1,13 +1,17 @@
 // The benchmark measures what users get: the packed tarball, installed with `npm install`
 // into a fresh app folder next to upstream's auto-instrumentations-node, with no overrides and
 // none of this repository's node_modules. Also measures what each one costs to install.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const npm = (args, cwd) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+const npm = (args, cwd, loglevel = 'error') => {
+  // stderr is kept: npm prints its warnings there, and the install table counts them.
+  const r = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: loglevel } });
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} (in ${cwd}) exited with ${r.status}: ${r.stderr.trim().slice(-800)}`);
+  return `${r.stdout}${r.stderr}`;
+};
 
 function installedVersion(root, pkg) {
   return JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -65,7 +69,7 @@ function freshApp(base, name, dependencies) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `bench-${name}`, version: '1.0.0', private: true, dependencies }, null, 2));
   const started = Date.now();
-  const out = npm(['install', '--no-audit', '--no-fund'], dir);
+  const out = npm(['install', '--no-audit', '--no-fund'], dir, 'warn');
   return { dir, installSeconds: (Date.now() - started) / 1000, npmOutput: out.trim() };
 }
 
@@ -79,7 +83,11 @@ export function prepareUserApp(root, { baseline, log = () => {} } = {}) {
   log('bench: building and packing healthspan (npm run build:dist, npm pack)');
   npm(['run', 'build:dist', '--silent'], root);
   const base = mkdtempSync(path.join(os.tmpdir(), 'healthspan-bench-'));
-  const tgzName = npm(['pack', '--pack-destination', base, '--silent'], root).trim().split('\n').at(-1);
+  const tgzName = npm(['pack', '--pack-destination', base, '--silent'], root)
+    .trim()
+    .split('\n')
+    .filter((l) => l.endsWith('.tgz'))
+    .at(-1);
   const tarball = path.join(base, tgzName);
   const upstreamVersion = installedVersion(root, '@opentelemetry/auto-instrumentations-node');
   const pgVersion = installedVersion(root, 'pg');
@@ -109,7 +117,7 @@ export function prepareUserApp(root, { baseline, log = () => {} } = {}) {
       packages: packages.length,
       otelCopies: otelCopies(packages),
       npmLsOk: lsOk,
-      warnings: only.npmOutput.split('\n').filter((l) => /warn/i.test(l)).length,
+      warnings: only.npmOutput.split('\n').filter((l) => /^npm warn/i.test(l)).length,
       seconds: only.installSeconds,
     };
   }

@@ -1,0 +1,127 @@
+// What a user gets from `npm install healthspan`: the packed tarball installed into a fresh
+// app folder, with no overrides and none of this repository's node_modules.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { measureInstall, otelCopies } from '../../bench/lib/user-app.mjs';
+import { ROOT } from '../preload/child.ts';
+
+const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+
+function run(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'warn', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+let base: string;
+let app: string;
+let installOutput: string;
+beforeAll(() => {
+  base = mkdtempSync(path.join(os.tmpdir(), 'healthspan-install-'));
+  // dist/ is built by the test command before vitest runs.
+  const pack = run('npm', ['pack', '--pack-destination', base, '--silent'], ROOT);
+  expect(pack.code, pack.out).toBe(0);
+  const tgz = pack.out.trim().split('\n').filter((l) => l.endsWith('.tgz')).at(-1)!;
+  app = path.join(base, 'app');
+  run('mkdir', ['-p', app], base);
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  const install = run('npm', ['install', '--prefer-offline', path.join(base, tgz)], app);
+  expect(install.code, install.out).toBe(0);
+  installOutput = install.out;
+}, 180_000);
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe('npm install of the packed tarball', () => {
+  it('installs each @opentelemetry/* package once: the API the app shares, nothing else', () => {
+    const { packages } = measureInstall(app);
+    expect(otelCopies(packages)).toEqual({ '@opentelemetry/api': [expect.stringMatching(/^1\.\d+\.\d+$/)] });
+  });
+
+  it('installs no gRPC stack unless asked (an optional peer) and runs no install script', () => {
+    const names = measureInstall(app).packages.map((p) => p.name);
+    expect(names).not.toContain('@grpc/grpc-js');
+    expect(names).not.toContain('protobufjs');
+    expect(names.sort()).toEqual(
+      ['@opentelemetry/api', 'cjs-module-lexer', 'debug', 'es-module-lexer', 'healthspan', 'hookified', 'import-in-the-middle', 'keyv', 'module-details-from-path', 'ms', 'require-in-the-middle'].sort(),
+    );
+  });
+
+  it('prints no npm warning, and npm ls --all exits 0', () => {
+    expect(installOutput.split('\n').filter((l) => /^npm warn/i.test(l))).toEqual([]);
+    const ls = run('npm', ['ls', '--all'], app);
+    expect(ls.code, ls.out).toBe(0);
+  });
+
+  it('says which package to install when grpc is configured without it, and the app runs on', () => {
+    writeFileSync(path.join(app, 'grpc.cjs'), "require('healthspan').start({}); console.log('app ran');\n");
+    const r = spawnSync(process.execPath, ['grpc.cjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('app ran\n');
+    expect(r.stderr).toContain(
+      'healthspan: warning: the OTLP trace exporter could not be loaded: OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the package @grpc/grpc-js, which is not installed (npm install @grpc/grpc-js), or use http/protobuf; traces are not exported',
+    );
+  });
+});
+
+describe('types, as a TypeScript consumer sees them', () => {
+  const consumer = {
+    'esm.mts': [
+      "import 'healthspan/register';",
+      "import { start, createCache, getHealth, type HealthspanOptions } from 'healthspan';",
+      "const options: HealthspanOptions = { serviceName: 'checkout' };",
+      'const enabled: boolean = start(options).enabled;',
+      "const cache = createCache<{ id: number }>({ name: 'users' });",
+      'const score: number | undefined = getHealth()?.score;',
+      '// @ts-expect-error serviceName is a string',
+      'start({ serviceName: 42 });',
+      'export { enabled, cache, score };',
+    ],
+    'cjs.cts': [
+      "import healthspan = require('healthspan');",
+      'const enabled: boolean = healthspan.start().enabled;',
+      '// @ts-expect-error start returns the SDK, not a promise',
+      'healthspan.start().then(() => {});',
+      'export = enabled;',
+    ],
+  };
+
+  function typecheck(dir: string, compilerOptions: Record<string, unknown>, files: string[]) {
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], ...compilerOptions },
+        files,
+      }),
+    );
+    return run(process.execPath, [TSC, '-p', dir], dir);
+  }
+
+  it('type-checks ESM and CommonJS files with moduleResolution nodenext (skipLibCheck off)', () => {
+    for (const [file, lines] of Object.entries(consumer)) writeFileSync(path.join(app, file), lines.join('\n') + '\n');
+    const r = typecheck(app, { module: 'nodenext', moduleResolution: 'nodenext' }, Object.keys(consumer));
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('type-checks with moduleResolution bundler', () => {
+    writeFileSync(path.join(app, 'bundled.ts'), consumer['esm.mts'].join('\n') + '\n');
+    const r = typecheck(app, { module: 'esnext', moduleResolution: 'bundler' }, ['bundled.ts']);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('fails on a wrong use, so the checks above are not checking `any`', () => {
+    writeFileSync(path.join(app, 'wrong.mts'), "import { start } from 'healthspan';\nconst n: number = start().enabled;\nexport { n };\n");
+    const r = typecheck(app, { module: 'nodenext', moduleResolution: 'nodenext' }, ['wrong.mts']);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("error TS2322: Type 'boolean' is not assignable to type 'number'.");
+  });
+});
