@@ -3,7 +3,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const RESULTS_DIR = 'bench/.results';
+// Committed: docs/benchmarks.md is regenerated from these (node bench/run.mjs --report) on any clone.
+export const RESULTS_DIR = 'bench/results';
 export const REPORT_FILE = 'docs/benchmarks.md';
 
 /** Stores one suite run; returns the file path relative to the repo root. */
@@ -78,7 +79,7 @@ function header(suites, newest) {
   ];
 }
 
-/** Regenerates docs/benchmarks.md from everything stored under bench/.results/. */
+/** Regenerates docs/benchmarks.md from everything stored under bench/results/. */
 export function writeReport(root, suites) {
   const sections = [];
   let newest;

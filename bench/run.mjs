@@ -1,4 +1,4 @@
-// `npm run bench`: runs the benchmark suites, stores raw results under bench/.results/
+// `npm run bench`: runs the benchmark suites, stores raw results under bench/results/
 // and regenerates docs/benchmarks.md. `node bench/run.mjs --report` only regenerates.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
