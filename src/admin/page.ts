@@ -13,6 +13,10 @@
 //   log), kept in sessionStorage, removed from the address bar, and sent as a Bearer header.
 //
 // The page contains no data itself, which is why the handler serves it without auth.
+//
+// Layout: from a 320 px phone to a desktop. A table wider than its section scrolls inside it
+// (the page never scrolls sideways); names wrap at spaces only, so no column is squeezed to a
+// letter per line and no route or statement is cut mid-word (test/admin/page.test.ts).
 
 const CSS = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1c2024;--muted:#5f6b76;--card:#fff;--line:#dde1e6;
@@ -27,9 +31,9 @@ main{max-width:1180px;margin:0 auto;padding:16px}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:8px 16px;margin-bottom:12px}
 h1{font-size:18px;margin:0}h2{font-size:14px;margin:0 0 8px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .muted{color:var(--muted)}.grow{flex:1}
-.grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));margin-bottom:12px}
+.grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr));margin-bottom:12px}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin-bottom:12px;overflow-x:auto}
-.grid section{margin:0}
+.grid section{margin:0;min-width:0}
 .hero{display:flex;gap:18px;align-items:center;margin-bottom:12px}
 .score{font-size:64px;font-weight:700;line-height:1;font-variant-numeric:tabular-nums;min-width:2ch}
 .s-healthy{color:var(--ok)}.s-degraded{color:var(--warn)}.s-unhealthy{color:var(--bad)}.s-unknown{color:var(--unk)}
@@ -44,7 +48,7 @@ dl.figs{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:0}dl.fig
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:right;padding:5px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
 th{font-weight:600;color:var(--muted);font-size:12px}
-th:first-child,td:first-child{text-align:left;white-space:normal;word-break:break-all}
+th:first-child,td:first-child{text-align:left;white-space:normal;overflow-wrap:break-word;min-width:8em}
 td.split{text-align:left;min-width:180px}td.split .bar{width:160px;margin-bottom:2px}td.split small{color:var(--muted)}
 .over{color:var(--bad);font-weight:600}
 ul{margin:0;padding-left:18px}li{margin:3px 0}

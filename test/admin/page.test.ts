@@ -207,6 +207,45 @@ if (!existsSync(CHROMIUM)) {
       await context.close();
     });
 
+    // The layout at a phone's width and a desktop's: tables scroll inside their section rather
+    // than squeezing a column to one letter per line, no word (a route, a statement) is broken
+    // across lines, and the page does not grow sideways or to thousands of pixels.
+    it.each([
+      ['a phone', 390, 844],
+      ['a desktop', 1280, 900],
+    ])('fits %s (%i px wide): no cell narrower than its longest word, no sideways page, bounded height', async (_, width, height) => {
+      const context = await browser.newContext({ viewport: { width, height } });
+      const page = await context.newPage();
+      await page.goto(`${app.url}${PREFIX}/#token=${TOKEN}`);
+      await waitForUpdateAfter(page, 0);
+      const layout = (await page.evaluate(`(() => {
+        // Each word measured on one line inside its own cell, so it has the cell's font.
+        const squeezed = [];
+        for (const cell of document.querySelectorAll('td, th')) {
+          const cs = getComputedStyle(cell);
+          const room = cell.getBoundingClientRect().width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth);
+          const probe = document.createElement('span');
+          probe.style.cssText = 'position:absolute;visibility:hidden;white-space:pre';
+          cell.appendChild(probe);
+          for (const word of (cell.textContent || '').split(/\\s+/).filter(Boolean)) {
+            probe.textContent = word;
+            const w = probe.getBoundingClientRect().width;
+            if (w > room + 0.5) squeezed.push(word + ' (' + w.toFixed(1) + ' px) in ' + room.toFixed(1) + ' px');
+          }
+          probe.remove();
+        }
+        const sections = [...document.querySelectorAll('section')].filter((s) => s.getBoundingClientRect().right > innerWidth + 0.5).length;
+        return { squeezed, pageWidth: document.documentElement.scrollWidth, pageHeight: document.documentElement.scrollHeight, sections };
+      })()`)) as { squeezed: string[]; pageWidth: number; pageHeight: number; sections: number };
+      expect(layout.squeezed).toEqual([]);
+      expect(layout.pageWidth).toBeLessThanOrEqual(width);
+      expect(layout.sections).toBe(0);
+      // The fixture's ~12 routes, 2 queries, 1 cache, a few alerts: well under this, and far
+      // under the 7,000 px a one-letter-wide route column made of it.
+      expect(layout.pageHeight).toBeLessThan(3500);
+      await context.close();
+    });
+
     it('asks for a token when there is none or it is refused, and recovers when given the right one', async () => {
       const context = await browser.newContext();
       let page = await context.newPage();
@@ -263,8 +302,9 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForTimeout(5_600); // past one 5 s interval
       expect(calls).toBe(before);
       expect(await seqOf(page)).toBe(seq);
+      // No timer runs while hidden: an update at all shows the visibilitychange refresh.
       await setHidden(false);
-      await waitForUpdateAfter(page, seq, 2000);
+      await waitForUpdateAfter(page, seq);
       await context.close();
     });
   });
