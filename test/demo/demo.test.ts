@@ -64,5 +64,23 @@ describe('npm run demo (scripts/demo.mjs)', () => {
     expect(out).toContain(`  admin API    ${base}/_healthspan`);
     expect(out).toContain(`  curl         curl -H "Authorization: Bearer ${token}" ${base}/_healthspan/analytics`);
     expect(out).toContain(`  Prometheus   http://127.0.0.1:${metricsPort}/metrics`);
+
+    // The route and statement tables keep their columns under their headers, whatever the
+    // length of the names (the name column is as wide as the longest, up to a cap).
+    for (const [title, header] of [['HTTP server requests', 'route'], ['Database statements', 'statement']]) {
+      const lines = out.split('\n');
+      const at = lines.findIndex((l) => l.startsWith(`  ${title} (`));
+      expect(at, title).toBeGreaterThan(0);
+      const head = lines[at + 1];
+      expect(head.trimStart().startsWith(header), head).toBe(true);
+      const countEnd = head.indexOf('count') + 'count'.length;
+      const rest = lines.slice(at + 2);
+      const rows = rest.slice(0, rest.findIndex((l) => !/^ {4}[^ (]/.test(l) || l.startsWith('    pool connections')));
+      expect(rows.length, title).toBeGreaterThan(3);
+      // Each row's count ends right under the header's "count".
+      for (const row of rows) expect([row.slice(0, countEnd), row[countEnd]], row).toEqual([expect.stringMatching(/ \d+$/), ' ']);
+    }
+    // No build output: a build, when needed, is one line (its output only if it fails).
+    expect(out).not.toMatch(/^(CLI|ESM|CJS|DTS) /m);
   }, 60_000);
 });
