@@ -5,7 +5,9 @@ import { isTracingSuppressed } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { SdkConfig } from './config/types.js';
 import type { RouteTemplater } from './http/route.js';
+import { withExpressNext } from '../instrumentations/express-next/index.js';
 import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
+import { withKoaUseValidation } from '../instrumentations/koa-use/index.js';
 import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
 import { WsInstrumentation } from '../instrumentations/ws/index.js';
 
@@ -120,7 +122,8 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   },
   express: () => {
     const { ExpressInstrumentation } = load('@opentelemetry/instrumentation-express');
-    return new ExpressInstrumentation();
+    // Upstream's, with `next === req.next` and the original name/length kept (instrumentations/express-next).
+    return new (withExpressNext(ExpressInstrumentation))();
   },
   fastify: () => {
     const { FastifyOtelInstrumentation } = load('@fastify/otel');
@@ -128,7 +131,8 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   },
   koa: () => {
     const { KoaInstrumentation } = load('@opentelemetry/instrumentation-koa');
-    return new KoaInstrumentation();
+    // Upstream's, with koa's own error for `app.use(<not a function>)` (instrumentations/koa-use).
+    return new (withKoaUseValidation(KoaInstrumentation))();
   },
   'runtime-node': () => {
     const { RuntimeNodeInstrumentation } = load('@opentelemetry/instrumentation-runtime-node');

@@ -290,7 +290,7 @@ class RunningSdk implements Healthspan {
     if (config.admin.port !== undefined) this.startAdminServer(config.admin.port, config.admin.host);
     logger.info(describeStartup(config, via, [...this.instrumentations.keys()]));
     reportPatchedModules(this.instrumentations, logger);
-    this.removeExitHandlers = installExitHandlers(this, logger);
+    this.removeExitHandlers = installExitHandlers(this, logger, { exitFlushTimeoutMillis: config.exitFlushTimeoutMillis });
   }
 
   /** Ports of our own admin server: every request on them is ours. */
@@ -313,11 +313,12 @@ class RunningSdk implements Healthspan {
     return [...new Set([...this.instrumentations.values()].flat().flatMap(moduleNames))];
   }
 
-  async forceFlush(): Promise<void> {
+  async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<void> {
     if (!this.enabled) return;
     await withTimeout(
-      Promise.allSettled([this.tracerProvider?.forceFlush(), this.meterProvider?.forceFlush(), this.loggerProvider?.forceFlush()]),
-      this.config.shutdownTimeoutMillis,
+      // The providers' own flush timers are ref'd: they get the same bound.
+      Promise.allSettled([this.tracerProvider?.forceFlush({ timeoutMillis }), this.meterProvider?.forceFlush({ timeoutMillis }), this.loggerProvider?.forceFlush({ timeoutMillis })]),
+      timeoutMillis,
     );
   }
 
@@ -532,11 +533,14 @@ function buildSampler(name: SdkConfig['traces']['sampler'], ratio: number): Samp
   }
 }
 
+/**
+ * Its timer is ref'd on purpose: a flush or shutdown in progress keeps the process alive
+ * until it ends or `ms` passed (the exporters' sockets and retry timers never do).
+ */
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
-    timer.unref();
   });
   return Promise.race([p.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
 }

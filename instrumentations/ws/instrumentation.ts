@@ -18,6 +18,7 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { extractParent, incomingRequestAttributes } from '../http-server/utils.js';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { copySignature } from '../shared/signature.js';
 import { VERSION } from '../shared/version.js';
 import type { WsInstrumentationConfig } from './types.js';
 
@@ -134,7 +135,12 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
   }
 
   private wrapMethod<T extends object>(target: T, name: string, wrapper: (original: Fn) => Fn): void {
-    this._wrap(target as Record<string, Fn>, name, wrapper as never);
+    // The wrapped method keeps its `length` (and name) for code that inspects it.
+    this._wrap(target as Record<string, Fn>, name, ((original: Fn) => {
+      const wrapped = wrapper(original);
+      copySignature(wrapped, original);
+      return wrapped;
+    }) as never);
   }
 
   private wrapHandleUpgrade(original: Fn): Fn {

@@ -192,6 +192,7 @@ export function resolveConfig(
     instrumentations: instrumentationList(r, o.instrumentations),
     logLevel,
     shutdownTimeoutMillis: r.pick(opt('shutdownTimeoutMillis', o.shutdownTimeoutMillis), ['HEALTHSPAN_SHUTDOWN_TIMEOUT'], intIn(0, 600_000), 'milliseconds from 0 to 600000', 5000),
+    exitFlushTimeoutMillis: r.pick(opt('exitFlushTimeoutMillis', o.exitFlushTimeoutMillis), ['HEALTHSPAN_EXIT_FLUSH_TIMEOUT'], intIn(0, 60_000), 'milliseconds from 0 to 60000', 1000),
     warnIntervalMillis: r.pick(opt('warnIntervalMillis', o.warnIntervalMillis), ['HEALTHSPAN_WARN_INTERVAL'], intIn(0, 86_400_000), 'milliseconds from 0 to 86400000', 60000),
     strict,
   };

@@ -210,6 +210,12 @@ export interface SdkConfig {
   logLevel: LogLevel;
   /** Longest time spent flushing on SIGTERM/SIGINT/shutdown(). @default 5000 */
   shutdownTimeoutMillis: number;
+  /**
+   * Longest flush when the process ends on its own (`beforeExit`: a CLI, a cron job, a test
+   * run), without retries; what is still unsent is counted as dropped. Kept shorter than
+   * the shutdown timeout so a missing or slow collector barely delays the exit. @default 1000
+   */
+  exitFlushTimeoutMillis: number;
   /** Minimum time between two repeats of the same warning. @default 60000 */
   warnIntervalMillis: number;
   /** Turn configuration problems into a startup error. @default false */

@@ -35,6 +35,25 @@ export interface BatchQueueOptions<T> extends ExportProcessorOptions<BatchExport
   wording: BatchWording;
 }
 
+/** Queues not shut down yet: what they still hold when the process exits is lost ({@link dropUnsentAtExit}). */
+const open = new Set<BatchQueue<{ readonly resource: Resource }>>();
+
+/**
+ * Counts what every open queue still holds (queued, or in an export that has not answered)
+ * as dropped (reason `shutdown`): called when the process exits, after which none of it can
+ * be sent. Returns the counts by signal.
+ */
+export function dropUnsentAtExit(): Map<Signal, number> {
+  const bySignal = new Map<Signal, number>();
+  for (const q of open) {
+    const n = q.unsent;
+    if (n === 0) continue;
+    q.dropUnsent();
+    bySignal.set(q.signal, (bySignal.get(q.signal) ?? 0) + n);
+  }
+  return bySignal;
+}
+
 /**
  * The batching core shared by the span and log record export processors: a bounded queue
  * (what does not fit is dropped and counted in a {@link DropCounter}), one export at a time,
@@ -45,9 +64,30 @@ export class BatchQueue<T extends { readonly resource: Resource }> {
   private queue: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  /** Items of the export in flight: still unsent until it answers. */
+  private inFlightItems = 0;
   private shutdownPromise: Promise<void> | undefined;
 
-  constructor(private readonly o: BatchQueueOptions<T>) {}
+  constructor(private readonly o: BatchQueueOptions<T>) {
+    open.add(this);
+  }
+
+  get signal(): Signal {
+    return this.o.signal;
+  }
+
+  /** Items queued or in an export that has not answered yet. */
+  get unsent(): number {
+    return this.queue.length + this.inFlightItems;
+  }
+
+  /** Counts {@link unsent} as dropped and forgets them: the process is exiting. */
+  dropUnsent(): void {
+    this.o.dropped.add(this.o.signal, 'shutdown', this.unsent);
+    this.queue = [];
+    this.inFlightItems = 0;
+    open.delete(this);
+  }
 
   /** Queues one item, or drops and counts it when the queue is full or shut down. Never throws. */
   add(item: T): void {
@@ -87,6 +127,7 @@ export class BatchQueue<T extends { readonly resource: Resource }> {
         if (this.timer) clearTimeout(this.timer);
         this.o.dropped.add(this.o.signal, 'shutdown', this.queue.length);
         this.queue = [];
+        open.delete(this);
       });
     return this.shutdownPromise;
   }
@@ -122,12 +163,14 @@ export class BatchQueue<T extends { readonly resource: Resource }> {
     const batch = this.queue.length <= this.o.maxExportBatchSize ? this.queue : this.queue.slice(0, this.o.maxExportBatchSize);
     this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
     if (batch.length === 0) return Promise.resolve();
+    this.inFlightItems = batch.length;
     this.inFlight = new Promise<void>((resolve) => {
       let settled = false;
       const finish = (result: ExportResult | 'timeout') => {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
+        this.inFlightItems = 0;
         if (result === 'timeout') this.failed(batch.length, 'timeout', `no answer within ${this.o.exportTimeoutMillis} ms`);
         else if (result.code !== ExportResultCode.SUCCESS) this.failed(batch.length, 'export_failed', describe(result.error));
         this.inFlight = undefined;

@@ -8,6 +8,7 @@ import type { OtlpSignalConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { DropCounter } from './dropped.js';
 import { describe } from './batch-queue.js';
+import { unrefAgentFactory, withUnrefRetries } from './transport.js';
 
 // Exporter packages are loaded on demand: only the protocol in use pays its start-up cost
 // (the gRPC stack alone is larger than the rest of the SDK).
@@ -42,23 +43,25 @@ function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
     options.metadata = metadata;
   } else {
     options.headers = c.headers;
+    // Sockets that never keep the process alive: a script ends when its work is done (src/exporters/transport.ts).
+    options.httpAgentOptions = unrefAgentFactory;
   }
   return options;
 }
 
 export function createOtlpTraceExporter(c: OtlpSignalConfig): SpanExporter {
   const { OTLPTraceExporter } = load(TRACE_PACKAGES[c.protocol]);
-  return new OTLPTraceExporter(exporterOptions(c));
+  return withUnrefRetries(new OTLPTraceExporter(exporterOptions(c)));
 }
 
 export function createOtlpMetricExporter(c: OtlpSignalConfig): PushMetricExporter {
   const { OTLPMetricExporter } = load(METRIC_PACKAGES[c.protocol]);
-  return new OTLPMetricExporter(exporterOptions(c));
+  return withUnrefRetries(new OTLPMetricExporter(exporterOptions(c)));
 }
 
 export function createOtlpLogExporter(c: OtlpSignalConfig): LogRecordExporter {
   const { OTLPLogExporter } = load(LOG_PACKAGES[c.protocol]);
-  return new OTLPLogExporter(exporterOptions(c));
+  return withUnrefRetries(new OTLPLogExporter(exporterOptions(c)));
 }
 
 /**

@@ -96,6 +96,8 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '50' }, (c) => c.http.routeTemplateLimit, 50],
   [{ HEALTHSPAN_REDACT_QUERY_PARAMS: 'email,phone' }, (c) => c.http.redactQueryParams, ['email', 'phone']],
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: '2000' }, (c) => c.shutdownTimeoutMillis, 2000],
+  [{ HEALTHSPAN_EXIT_FLUSH_TIMEOUT: '250' }, (c) => c.exitFlushTimeoutMillis, 250],
+  [{}, (c) => c.exitFlushTimeoutMillis, 1000],
   [{ HEALTHSPAN_WARN_INTERVAL: '1000' }, (c) => c.warnIntervalMillis, 1000],
   [{ HEALTHSPAN_STRICT: 'true' }, (c) => c.strict, true],
   // logs: the exporter follows the traces unless set
@@ -159,6 +161,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' }, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential: credentials are never captured); it is left out', (c) => c.http.responseHeaders, []],
   [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' }, 'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200', (c) => c.http.routeTemplateLimit, 200],
   [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
+  [{ HEALTHSPAN_EXIT_FLUSH_TIMEOUT: '90000' }, 'HEALTHSPAN_EXIT_FLUSH_TIMEOUT="90000" is invalid (expected milliseconds from 0 to 60000); using 1000', (c) => c.exitFlushTimeoutMillis, 1000],
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
   [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
   [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],

@@ -1,0 +1,1 @@
+export { withExpressNext, type ExpressInstrumentationClass } from './instrumentation.js';

@@ -1,0 +1,1 @@
+export { withKoaUseValidation, type KoaInstrumentationClass } from './instrumentation.js';
