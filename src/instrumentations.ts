@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { context } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
@@ -10,9 +9,12 @@ import { HttpServerInstrumentation } from '../instrumentations/http-server/index
 import { withKoaUseValidation } from '../instrumentations/koa-use/index.js';
 import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
 import { WsInstrumentation } from '../instrumentations/ws/index.js';
+import { publishVendorShared } from './vendor-shared.js';
 
-// Instrumentation packages load only when enabled, so a disabled one costs nothing.
-const load = createRequire(import.meta.url);
+// Instrumentation packages are required inside their factory: the bundle evaluates one
+// only when its instrumentation is created (see InstrumentationLoader), so an app that never
+// loads mysql2 never runs the mysql2 instrumentation's code. A plain require() call, so that
+// tsup bundles the package into dist/ (users install none of them).
 
 export interface InstrumentationContext {
   config: SdkConfig;
@@ -47,10 +49,12 @@ export function redisStatement(command: string, args: unknown[]): string {
 
 let redisCommands: { exists(c: string): boolean; getKeyIndexes(c: string, args: string[]): number[] } | undefined;
 function loadRedisCommands() {
-  return (redisCommands ??= load('@ioredis/commands'));
+  return (redisCommands ??= require('@ioredis/commands'));
 }
 
 type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentation[];
+
+publishVendorShared();
 
 /**
  * name → factory. The names are those of OTEL_NODE_ENABLED_INSTRUMENTATIONS /
@@ -60,7 +64,7 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   // Servers: our lean HttpServerInstrumentation (instrumentations/http-server); clients: the
   // official HttpInstrumentation with its server side turned off.
   http: ({ config, templater, ignoreIncoming }) => {
-    const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http');
+    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
     const headers = config.http;
     return [
       new HttpServerInstrumentation({
@@ -81,7 +85,7 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
     ];
   },
   undici: ({ config }) => {
-    const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici');
+    const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici');
     return new UndiciInstrumentation({
       ignoreRequestHook: suppressed,
       headersToSpanAttributes: { requestHeaders: config.http.requestHeaders, responseHeaders: config.http.responseHeaders },
@@ -94,13 +98,13 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
       routeFallback: (path) => templater.template(path),
     }),
   'socket.io': () => {
-    const { SocketIoInstrumentation } = load('@opentelemetry/instrumentation-socket.io');
+    const { SocketIoInstrumentation } = require('@opentelemetry/instrumentation-socket.io');
     return new SocketIoInstrumentation();
   },
   // pg: the official instrumentation for query spans, our PgPoolInstrumentation for pool
   // metrics that stay correct with several pools (instrumentations/pg-pool).
   pg: ({ config, onPoolLimit }) => {
-    const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg');
+    const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg');
     return [
       new PgInstrumentation({ requireParentSpan: false, ignoreConnectSpans: !config.db.connectSpans }),
       new PgPoolInstrumentation({ onPoolLimit }),
@@ -108,34 +112,34 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   },
   // Statements are summarized and sanitized by DbProcessor, the same way for every client.
   mysql2: () => {
-    const { MySQL2Instrumentation } = load('@opentelemetry/instrumentation-mysql2');
+    const { MySQL2Instrumentation } = require('@opentelemetry/instrumentation-mysql2');
     return new MySQL2Instrumentation({ maskStatement: false });
   },
   redis: () => {
-    const { RedisInstrumentation } = load('@opentelemetry/instrumentation-redis');
+    const { RedisInstrumentation } = require('@opentelemetry/instrumentation-redis');
     return new RedisInstrumentation({ dbStatementSerializer: redisStatement });
   },
   ioredis: () => {
-    const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis');
+    const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis');
     // Like node-redis: commands outside a request (jobs, start-up) are traced too.
     return new IORedisInstrumentation({ dbStatementSerializer: redisStatement, requireParentSpan: false });
   },
   express: () => {
-    const { ExpressInstrumentation } = load('@opentelemetry/instrumentation-express');
+    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
     // Upstream's, with `next === req.next` and the original name/length kept (instrumentations/express-next).
     return new (withExpressNext(ExpressInstrumentation))();
   },
   fastify: () => {
-    const { FastifyOtelInstrumentation } = load('@fastify/otel');
+    const { FastifyOtelInstrumentation } = require('@fastify/otel');
     return new FastifyOtelInstrumentation({ registerOnInitialization: true });
   },
   koa: () => {
-    const { KoaInstrumentation } = load('@opentelemetry/instrumentation-koa');
+    const { KoaInstrumentation } = require('@opentelemetry/instrumentation-koa');
     // Upstream's, with koa's own error for `app.use(<not a function>)` (instrumentations/koa-use).
     return new (withKoaUseValidation(KoaInstrumentation))();
   },
   'runtime-node': () => {
-    const { RuntimeNodeInstrumentation } = load('@opentelemetry/instrumentation-runtime-node');
+    const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node');
     return new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
   },
 };

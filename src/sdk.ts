@@ -46,7 +46,8 @@ import { createPrometheusReader, handlerFor, prometheusUrl, type RequestHandler 
 import { ExportSpanProcessor } from './exporters/span-processor.js';
 import { createQueryRedactor } from './http/redact.js';
 import { RouteTemplater } from './http/route.js';
-import { INSTRUMENTATIONS, moduleNames } from './instrumentations.js';
+import { INSTRUMENTATIONS } from './instrumentations.js';
+import { hookedModules, InstrumentationLoader } from './instrumentation-loader.js';
 import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
 import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
@@ -223,6 +224,7 @@ class RunningSdk implements Healthspan {
   /** Alert log records only; never the global LoggerProvider (other libraries' logs are not ours to capture). */
   private loggerProvider: LoggerProvider | undefined;
   private disableInstrumentations: (() => void) | undefined;
+  private loader: InstrumentationLoader | undefined;
   private removeExitHandlers: (() => void) | undefined;
   private shutdownPromise: Promise<void> | undefined;
 
@@ -271,24 +273,36 @@ class RunningSdk implements Healthspan {
       const port = req.socket?.localPort ?? -1;
       return adminPorts.has(port) || (ignoredPorts.has(port) && path === promPath);
     };
-    for (const name of config.instrumentations) {
-      try {
-        const made = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming, onPoolLimit });
-        this.instrumentations.set(name, Array.isArray(made) ? made : [made]);
-      } catch (err) {
-        logger.warnOnce(`instrumentation ${name} could not be loaded (${(err as Error).message}); it is skipped`);
-      }
-    }
-    warnPreloaded(this.instrumentations, logger);
-    this.disableInstrumentations = registerInstrumentations({
-      instrumentations: [...this.instrumentations.values()].flat(),
-      tracerProvider: this.tracerProvider ?? trace.getTracerProvider(),
-      meterProvider: this.meterProvider ?? metrics.getMeterProvider(),
+    const tracerProvider = this.tracerProvider ?? trace.getTracerProvider();
+    const meterProvider = this.meterProvider ?? metrics.getMeterProvider();
+    const disablers: (() => void)[] = [];
+    this.disableInstrumentations = () => {
+      this.loader?.stop();
+      for (const disable of disablers) disable();
+    };
+    // Each instrumentation is created when the app first loads a module it patches (see
+    // InstrumentationLoader); http, undici and runtime-node at once.
+    this.loader = new InstrumentationLoader({
+      names: config.instrumentations,
+      create: (name) => {
+        let made: Instrumentation[];
+        try {
+          const m = INSTRUMENTATIONS[name]({ config, templater, ignoreIncoming, onPoolLimit });
+          made = Array.isArray(m) ? m : [m];
+        } catch (err) {
+          logger.warnOnce(`instrumentation ${name} could not be loaded (${(err as Error).message}); it is skipped`);
+          return;
+        }
+        this.instrumentations.set(name, made);
+        disablers.push(registerInstrumentations({ instrumentations: made, tracerProvider, meterProvider }));
+      },
     });
+    this.loader.start();
+    warnPreloaded(this.instrumentations, logger);
     this.registerOwnMetrics(templater);
 
     if (config.admin.port !== undefined) this.startAdminServer(config.admin.port, config.admin.host);
-    logger.info(describeStartup(config, via, [...this.instrumentations.keys()]));
+    logger.info(describeStartup(config, via, config.instrumentations));
     reportPatchedModules(this.instrumentations, logger);
     this.removeExitHandlers = installExitHandlers(this, logger, { exitFlushTimeoutMillis: config.exitFlushTimeoutMillis });
   }
@@ -310,7 +324,7 @@ class RunningSdk implements Healthspan {
 
   /** Module names to hook in the ESM loader. */
   hookedModules(): string[] {
-    return [...new Set([...this.instrumentations.values()].flat().flatMap(moduleNames))];
+    return hookedModules(this.config.instrumentations);
   }
 
   async forceFlush(timeoutMillis = this.config.shutdownTimeoutMillis): Promise<void> {
@@ -374,11 +388,12 @@ class RunningSdk implements Healthspan {
       this.loggerProvider = this.buildLoggerProvider(resource);
       if (this.loggerProvider) subscribeAlertLogs(this.insight, this.loggerProvider.getLogger(SCOPE_NAME, VERSION));
     }
-    if (c.exporter === 'otlp') {
+    const exporter = c.exporter === 'otlp' ? optionalExporter('trace', () => createOtlpTraceExporter(c.otlp)) : undefined;
+    if (exporter) {
       processors.push(
         new ExportSpanProcessor({
           ...c.batch,
-          exporter: createOtlpTraceExporter(c.otlp),
+          exporter,
           dropped: this.dropped,
           log: logger,
           destination: c.otlp.endpoint,
@@ -433,10 +448,9 @@ class RunningSdk implements Healthspan {
         if (c.prometheus.serve) ignoredPorts.add(c.prometheus.port);
         readers.push(reader);
       } else if (name === 'otlp' || name === 'console') {
-        const exporter =
-          name === 'otlp'
-            ? new CountingMetricExporter(createOtlpMetricExporter(c.otlp), this.dropped, logger, c.otlp.endpoint)
-            : new ConsoleMetricExporter();
+        const otlp = name === 'otlp' ? optionalExporter('metric', () => createOtlpMetricExporter(c.otlp)) : undefined;
+        if (name === 'otlp' && !otlp) continue;
+        const exporter = otlp ? new CountingMetricExporter(otlp, this.dropped, logger, c.otlp.endpoint) : new ConsoleMetricExporter();
         readers.push(
           new PeriodicExportingMetricReader({
             exporter,
@@ -514,6 +528,16 @@ function buildResource(config: SdkConfig): Resource {
   // start that now so a scrape a few milliseconds after start-up sees a settled resource.
   resource.waitForAsyncAttributes?.().catch(() => {});
   return resource;
+}
+
+/** An OTLP exporter, or undefined (said once) when its package cannot be loaded: the app runs on without that signal. */
+function optionalExporter<T>(signal: string, create: () => T): T | undefined {
+  try {
+    return create();
+  } catch (err) {
+    logger.warnOnce(`the OTLP ${signal} exporter could not be loaded: ${(err as Error).message}; ${signal}s are not exported`);
+    return undefined;
+  }
 }
 
 function buildSampler(name: SdkConfig['traces']['sampler'], ratio: number): Sampler {

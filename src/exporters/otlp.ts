@@ -10,25 +10,42 @@ import type { DropCounter } from './dropped.js';
 import { describe } from './batch-queue.js';
 import { unrefAgentFactory, withUnrefRetries } from './transport.js';
 
-// Exporter packages are loaded on demand: only the protocol in use pays its start-up cost
-// (the gRPC stack alone is larger than the rest of the SDK).
-const load = createRequire(import.meta.url);
+// Exporter packages are required on demand: only the protocol in use pays its start-up cost.
+// They are bundled into dist/, except the gRPC stack (@grpc/grpc-js, larger than the rest of
+// the SDK): an optional peer dependency that only users of OTEL_EXPORTER_OTLP_PROTOCOL=grpc install.
+const loadApp = createRequire(import.meta.url);
 
-const TRACE_PACKAGES = {
-  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
-  'http/json': '@opentelemetry/exporter-trace-otlp-http',
-  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
-} as const;
-const METRIC_PACKAGES = {
-  'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
-  'http/json': '@opentelemetry/exporter-metrics-otlp-http',
-  grpc: '@opentelemetry/exporter-metrics-otlp-grpc',
-} as const;
-const LOG_PACKAGES = {
-  'http/protobuf': '@opentelemetry/exporter-logs-otlp-proto',
-  'http/json': '@opentelemetry/exporter-logs-otlp-http',
-  grpc: '@opentelemetry/exporter-logs-otlp-grpc',
-} as const;
+type Protocol = OtlpSignalConfig['protocol'];
+type ExporterModule<K extends string> = Record<K, new (options: Record<string, unknown>) => unknown>;
+
+const TRACE_PACKAGES: Record<Protocol, () => ExporterModule<'OTLPTraceExporter'>> = {
+  'http/protobuf': () => require('@opentelemetry/exporter-trace-otlp-proto'),
+  'http/json': () => require('@opentelemetry/exporter-trace-otlp-http'),
+  grpc: () => withGrpc(() => require('@opentelemetry/exporter-trace-otlp-grpc')),
+};
+const METRIC_PACKAGES: Record<Protocol, () => ExporterModule<'OTLPMetricExporter'>> = {
+  'http/protobuf': () => require('@opentelemetry/exporter-metrics-otlp-proto'),
+  'http/json': () => require('@opentelemetry/exporter-metrics-otlp-http'),
+  grpc: () => withGrpc(() => require('@opentelemetry/exporter-metrics-otlp-grpc')),
+};
+const LOG_PACKAGES: Record<Protocol, () => ExporterModule<'OTLPLogExporter'>> = {
+  'http/protobuf': () => require('@opentelemetry/exporter-logs-otlp-proto'),
+  'http/json': () => require('@opentelemetry/exporter-logs-otlp-http'),
+  grpc: () => withGrpc(() => require('@opentelemetry/exporter-logs-otlp-grpc')),
+};
+
+/** Thrown when the grpc protocol is configured without its optional peer dependency. */
+export class MissingPackageError extends Error {}
+
+/** Runs `load` (which needs @grpc/grpc-js), turning a missing peer into a message that says what to install. */
+function withGrpc<T>(load: () => T): T {
+  try {
+    loadApp.resolve('@grpc/grpc-js');
+  } catch {
+    throw new MissingPackageError('OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the package @grpc/grpc-js, which is not installed (npm install @grpc/grpc-js), or use http/protobuf');
+  }
+  return load();
+}
 
 function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
   const options: Record<string, unknown> = {
@@ -37,7 +54,7 @@ function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
     compression: c.compression,
   };
   if (c.protocol === 'grpc') {
-    const { Metadata } = load('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+    const { Metadata } = withGrpc(() => loadApp('@grpc/grpc-js') as typeof import('@grpc/grpc-js'));
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(c.headers)) metadata.set(k, v);
     options.metadata = metadata;
@@ -49,19 +66,22 @@ function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
   return options;
 }
 
+/** @throws MissingPackageError for grpc without @grpc/grpc-js */
 export function createOtlpTraceExporter(c: OtlpSignalConfig): SpanExporter {
-  const { OTLPTraceExporter } = load(TRACE_PACKAGES[c.protocol]);
-  return withUnrefRetries(new OTLPTraceExporter(exporterOptions(c)));
+  const { OTLPTraceExporter } = TRACE_PACKAGES[c.protocol]();
+  return withUnrefRetries(new OTLPTraceExporter(exporterOptions(c)) as SpanExporter);
 }
 
+/** @throws MissingPackageError for grpc without @grpc/grpc-js */
 export function createOtlpMetricExporter(c: OtlpSignalConfig): PushMetricExporter {
-  const { OTLPMetricExporter } = load(METRIC_PACKAGES[c.protocol]);
-  return withUnrefRetries(new OTLPMetricExporter(exporterOptions(c)));
+  const { OTLPMetricExporter } = METRIC_PACKAGES[c.protocol]();
+  return withUnrefRetries(new OTLPMetricExporter(exporterOptions(c)) as PushMetricExporter);
 }
 
+/** @throws MissingPackageError for grpc without @grpc/grpc-js */
 export function createOtlpLogExporter(c: OtlpSignalConfig): LogRecordExporter {
-  const { OTLPLogExporter } = load(LOG_PACKAGES[c.protocol]);
-  return withUnrefRetries(new OTLPLogExporter(exporterOptions(c)));
+  const { OTLPLogExporter } = LOG_PACKAGES[c.protocol]();
+  return withUnrefRetries(new OTLPLogExporter(exporterOptions(c)) as LogRecordExporter);
 }
 
 /**
