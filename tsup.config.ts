@@ -119,6 +119,12 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     esbuildPlugins: [toVendorFiles, preferEsm],
+    esbuildOptions(options, context) {
+      common.esbuildOptions?.(options, context);
+      // The OTLP exporters `await import('http')`: as a require, so that the bundle also runs
+      // from a vm.Script (src/register/load-main.ts), where import() needs an experimental hook.
+      options.supported = { ...options.supported, 'dynamic-import': false };
+    },
     async onSuccess() {
       // Declarations: scripts/build-types.mjs (run after tsup by `npm run build`).
       writeFileSync('dist/index.js', "export * from './index.cjs';\n");
