@@ -1,6 +1,7 @@
 // The overhead suite: what healthspan costs a tiny HTTP service, next to no telemetry
 // (`bare`) and to the upstream auto-instrumentation (`upstream`), each exporting every
 // span over OTLP http/protobuf to a sink in its own process.
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHelper } from '../lib/helper-process.mjs';
@@ -19,7 +20,9 @@ export const ENDPOINTS = {
 /** Resource detectors a careful upstream user sets: no cloud metadata probes at start. */
 export const UPSTREAM_DETECTORS = 'env,host,os,process,serviceinstance,container';
 /**
- * `healthspan-before` runs only with BENCH_BASELINE (a tarball of an earlier healthspan);
+ * `healthspan` starts with an empty TMPDIR every run, so without the code cache of its bundle
+ * (as the first start in a fresh container); `healthspan-cached` (hello only) keeps one TMPDIR
+ * across rounds, as restarts on one machine do. `healthspan-before` runs only with BENCH_BASELINE (a tarball of an earlier healthspan);
  * `upstream-all-detectors` (upstream's default detectors, which probe cloud metadata
  * endpoints at start) only on hello, as an extra row: the comparison is `upstream`.
  */
@@ -27,6 +30,7 @@ export function contendersFor(endpoint, ctx) {
   return [
     'bare',
     'healthspan',
+    ...(endpoint === 'hello' ? ['healthspan-cached'] : []),
     ...(ctx.app?.baselineDir ? ['healthspan-before'] : []),
     'upstream',
     ...(endpoint === 'hello' ? ['upstream-all-detectors'] : []),
@@ -43,6 +47,7 @@ function contenderArgv(contender, app) {
     case 'bare':
       return [process.execPath, app];
     case 'healthspan':
+    case 'healthspan-cached':
     case 'healthspan-before':
       return [process.execPath, '--import', 'healthspan/register', app];
     case 'upstream':
@@ -112,6 +117,11 @@ export async function checkPostgres() {
 
 function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadgen }) {
   const extra = contender === 'upstream' ? { OTEL_NODE_RESOURCE_DETECTORS: UPSTREAM_DETECTORS } : {};
+  if (contender === 'healthspan') extra.TMPDIR = mkdtempSync(path.join(ctx.app.base, 'tmp-'));
+  if (contender === 'healthspan-cached') {
+    extra.TMPDIR = path.join(ctx.app.base, 'tmp-cached');
+    mkdirSync(extra.TMPDIR, { recursive: true });
+  }
   return measureServer({
     endpoint,
     contender,
