@@ -458,6 +458,24 @@ describe('L2 on a private redis-server', () => {
     expect(c.stats().l2.state).toBe('closed');
   });
 
+  it('a reply that arrived while our own event loop was blocked past the timeout is an answer, not a timeout', async () => {
+    const ns = namespace();
+    // No L1, so every get asks Redis; one failure would open the breaker.
+    const c = cache({ namespace: ns, l1: false, l2: { url: SHARED, opTimeoutMs: 20, breaker: { failures: 1, openMs: 60_000 } } });
+    await cache({ namespace: ns, l2: { url: SHARED } }).set('k', 'V');
+    expect(await c.get('warm')).toBeUndefined(); // connected
+    for (let i = 0; i < 5; i++) {
+      const pending = c.get('k');
+      await new Promise((r) => setImmediate(r)); // the command is on the wire
+      // Redis answers within a millisecond while we do not look for 100 ms: when the loop comes
+      // back, the 20 ms timer is overdue and runs before the socket is read.
+      const end = Date.now() + 100;
+      while (Date.now() < end);
+      expect(await pending).toBe('V');
+    }
+    expect(c.stats().l2).toMatchObject({ hits: 5, timeouts: 0, errors: 0, state: 'closed' });
+  });
+
   it('Redis frozen (SIGSTOP): calls time out within the bound and it recovers on SIGCONT', async () => {
     const s = await ownServer();
     const ns = namespace();
