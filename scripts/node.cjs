@@ -51,10 +51,13 @@ function ensureNodeBin() {
     console.error(`healthspan: Node ${process.versions.node} is too old; installing ${PACKAGE} into ${home}`);
     fs.mkdirSync(home, { recursive: true });
     // --loglevel=error: npm's "added 1 package in 6s" says nothing the line above did not.
+    // npm's own output (its "added 1 package" summary) is shown only when the install fails.
     const r = spawnSync('npm', ['install', '--prefix', home, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', PACKAGE], {
-      stdio: 'inherit',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
     });
     if (r.status !== 0 || !usable()) {
+      process.stderr.write(`${r.stdout || ''}${r.stderr || ''}`);
       console.error(`healthspan: could not install ${PACKAGE} into ${home}`);
       process.exit(1);
     }
