@@ -450,18 +450,21 @@ class RunningSdk implements Healthspan {
       } else if (name === 'otlp' || name === 'console') {
         const otlp = name === 'otlp' ? optionalExporter('metric', () => createOtlpMetricExporter(c.otlp)) : undefined;
         if (name === 'otlp' && !otlp) continue;
-        const exporter = otlp ? new CountingMetricExporter(otlp, this.dropped, logger, c.otlp.endpoint) : new ConsoleMetricExporter();
+        // Our deadline ends a hanging export before the reader's timeout (the interval), so one
+        // failure is reported once: by us, with its count, not again as "export timed out".
+        const deadline = Math.min(c.exportTimeoutMillis, Math.floor(c.exportIntervalMillis * 0.9));
+        const exporter = otlp ? new CountingMetricExporter(otlp, this.dropped, logger, c.otlp.endpoint, deadline) : new ConsoleMetricExporter();
         readers.push(
           new PeriodicExportingMetricReader({
             exporter,
             exportIntervalMillis: c.exportIntervalMillis,
-            exportTimeoutMillis: Math.min(c.exportTimeoutMillis, c.exportIntervalMillis),
+            exportTimeoutMillis: otlp ? c.exportIntervalMillis : Math.min(c.exportTimeoutMillis, c.exportIntervalMillis),
           }),
         );
       }
     }
     if (readers.length === 0) return undefined;
-    const provider = new MeterProvider({ resource, readers, views: VIEWS });
+    const provider = new MeterProvider({ resource, readers, views: buildViews(this.config.metrics.durationBuckets) });
     metrics.setGlobalMeterProvider(provider);
     return provider;
   }

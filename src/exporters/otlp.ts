@@ -87,7 +87,10 @@ export function createOtlpLogExporter(c: OtlpSignalConfig): LogRecordExporter {
 /**
  * Wraps a push metric exporter so that a failed export is counted (data points, in
  * `healthspan.exporter.dropped{signal="metrics"}`) and reported through the rate-limited
- * logger instead of the SDK's error handler.
+ * logger instead of the SDK's error handler. With `deadlineMs`, an export that has not
+ * answered by then is reported here as failed (once) and acknowledged to the reader, so the
+ * reader's own, later timeout never reports the same failure a second time; a late answer
+ * of the inner exporter is ignored.
  */
 export class CountingMetricExporter implements PushMetricExporter {
   constructor(
@@ -95,6 +98,7 @@ export class CountingMetricExporter implements PushMetricExporter {
     private readonly dropped: DropCounter,
     private readonly log: Logger,
     private readonly destination: string,
+    private readonly deadlineMs?: number,
   ) {
     if (inner.selectAggregationTemporality) this.selectAggregationTemporality = inner.selectAggregationTemporality.bind(inner);
     if (inner.selectAggregation) this.selectAggregation = inner.selectAggregation.bind(inner);
@@ -104,7 +108,12 @@ export class CountingMetricExporter implements PushMetricExporter {
   selectAggregation?: PushMetricExporter['selectAggregation'];
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
     const done = (result: ExportResult) => {
+      if (answered) return;
+      answered = true;
+      if (timer) clearTimeout(timer);
       if (result.code !== ExportResultCode.SUCCESS) {
         const points = countPoints(metrics);
         this.dropped.add('metrics', 'export_failed', points);
@@ -118,6 +127,10 @@ export class CountingMetricExporter implements PushMetricExporter {
       }
       resultCallback(result);
     };
+    if (this.deadlineMs !== undefined && this.deadlineMs > 0) {
+      timer = setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.deadlineMs} ms`) }), this.deadlineMs);
+      timer.unref();
+    }
     try {
       this.inner.export(metrics, done);
     } catch (err) {
