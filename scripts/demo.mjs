@@ -915,7 +915,7 @@ function summariseMetrics(text, checks) {
       const errors = (g.series ?? []).filter((s) => s.labels.error_type).reduce((a, s) => a + s.value, 0);
       out(`    ${cell(g.key, w)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);
     }
-    const conn = findName(samples, /^db_client_connection_count/);
+    const conn = findName(samples, /^db_client_connections$/);
     if (conn) {
       const used = sumOf(samples, conn, (l) => l.db_client_connection_state === 'used');
       const idle = sumOf(samples, conn, (l) => l.db_client_connection_state === 'idle');

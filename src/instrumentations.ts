@@ -7,6 +7,7 @@ import type { RouteTemplater } from './http/route.js';
 import { withExpressNext } from '../instrumentations/express-next/index.js';
 import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
 import { withKoaUseValidation } from '../instrumentations/koa-use/index.js';
+import { withMysqlErrorCodes } from '../instrumentations/mysql2-errors/index.js';
 import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
 import { WsInstrumentation } from '../instrumentations/ws/index.js';
 import { publishVendorShared } from './vendor-shared.js';
@@ -56,6 +57,14 @@ type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentatio
 
 publishVendorShared();
 
+/** A router's instrumentation: once the app loads a router, only the router names HTTP routes (see RouteTemplater.routerInUse). */
+function router(make: Factory): Factory {
+  return (ctx) => {
+    ctx.templater.routerInUse = true;
+    return make(ctx);
+  };
+}
+
 /**
  * name → factory. The names are those of OTEL_NODE_ENABLED_INSTRUMENTATIONS /
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS (upstream package name without its prefix).
@@ -72,8 +81,9 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
         requestHeaders: headers.requestHeaders,
         responseHeaders: headers.responseHeaders,
         // Routers (express, koa, fastify) name the route; a bare node:http server gets a
-        // heuristic, capped template so metrics stay low-cardinality.
-        routeFallback: (path) => templater.template(path),
+        // heuristic, capped template so metrics stay low-cardinality (never for a 404, and
+        // never once a router is in the app: then an unrouted request has no route).
+        routeFallback: (path) => (templater.routerInUse ? undefined : templater.template(path)),
       }),
       new HttpInstrumentation({
         disableIncomingRequestInstrumentation: true,
@@ -113,7 +123,8 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   // Statements are summarized and sanitized by DbProcessor, the same way for every client.
   mysql2: () => {
     const { MySQL2Instrumentation } = require('@opentelemetry/instrumentation-mysql2');
-    return new MySQL2Instrumentation({ maskStatement: false });
+    // Upstream's, with the server's error number as db.response.status_code (instrumentations/mysql2-errors).
+    return new (withMysqlErrorCodes(MySQL2Instrumentation))({ maskStatement: false });
   },
   redis: () => {
     const { RedisInstrumentation } = require('@opentelemetry/instrumentation-redis');
@@ -124,20 +135,20 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
     // Like node-redis: commands outside a request (jobs, start-up) are traced too.
     return new IORedisInstrumentation({ dbStatementSerializer: redisStatement, requireParentSpan: false });
   },
-  express: () => {
+  express: router(() => {
     const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
     // Upstream's, with `next === req.next` and the original name/length kept (instrumentations/express-next).
     return new (withExpressNext(ExpressInstrumentation))();
-  },
-  fastify: () => {
+  }),
+  fastify: router(() => {
     const { FastifyOtelInstrumentation } = require('@fastify/otel');
     return new FastifyOtelInstrumentation({ registerOnInitialization: true });
-  },
-  koa: () => {
+  }),
+  koa: router(() => {
     const { KoaInstrumentation } = require('@opentelemetry/instrumentation-koa');
     // Upstream's, with koa's own error for `app.use(<not a function>)` (instrumentations/koa-use).
     return new (withKoaUseValidation(KoaInstrumentation))();
-  },
+  }),
   'runtime-node': () => {
     const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node');
     return new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
@@ -157,6 +168,9 @@ export interface PatchedModule {
 
 /** Modules the instrumentation has actually patched so far. */
 export function patchedModules(instrumentation: Instrumentation): PatchedModule[] {
-  const modules = (instrumentation as unknown as { _modules?: { name: string; moduleVersion?: string; moduleExports?: unknown }[] })._modules ?? [];
-  return modules.filter((m) => m.moduleExports !== undefined).map((m) => ({ name: m.name, version: m.moduleVersion }));
+  type Def = { name: string; moduleVersion?: string; moduleExports?: unknown; files?: { moduleExports?: unknown }[] };
+  const modules = (instrumentation as unknown as { _modules?: Def[] })._modules ?? [];
+  // Some instrumentations patch files of the package only (node-redis: @redis/client's).
+  const patched = (m: Def) => m.moduleExports !== undefined || (m.files ?? []).some((f) => f.moduleExports !== undefined);
+  return modules.filter(patched).map((m) => ({ name: m.name, version: m.moduleVersion }));
 }

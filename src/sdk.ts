@@ -50,7 +50,9 @@ import { INSTRUMENTATIONS } from './instrumentations.js';
 import { hookedModules, InstrumentationLoader } from './instrumentation-loader.js';
 import { createDiagLogger, DIAG_LEVEL, logger } from './log.js';
 import { RedactProcessor } from './processors/redact-processor.js';
-import { DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
+import { FINE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS } from '../instrumentations/shared/buckets.js';
+import { ConnectionSetupSampler } from './db/connection.js';
+import { containerDetector } from './resource/container.js';
 import { DbProcessor } from './db/processor.js';
 import { buildAdminHandler, type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';
 import { isAdminPath } from './admin/registry.js';
@@ -62,7 +64,7 @@ import { subscribeAlertLogs } from './insight/alert-log.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
 import { installExitHandlers } from './shutdown.js';
 import { unsupportedNodeWarning } from './node-support.js';
-import { describeStartup, reportPatchedModules, warnPreloaded } from './startup-report.js';
+import { describeStartup, PatchReport, warnPreloaded } from './startup-report.js';
 
 export interface Healthspan {
   /** The effective configuration. */
@@ -282,6 +284,7 @@ class RunningSdk implements Healthspan {
     };
     // Each instrumentation is created when the app first loads a module it patches (see
     // InstrumentationLoader); http, undici and runtime-node at once.
+    const patches = new PatchReport(logger);
     this.loader = new InstrumentationLoader({
       names: config.instrumentations,
       create: (name) => {
@@ -294,6 +297,7 @@ class RunningSdk implements Healthspan {
           return;
         }
         this.instrumentations.set(name, made);
+        patches.watch(name, made);
         disablers.push(registerInstrumentations({ instrumentations: made, tracerProvider, meterProvider }));
       },
     });
@@ -303,7 +307,7 @@ class RunningSdk implements Healthspan {
 
     if (config.admin.port !== undefined) this.startAdminServer(config.admin.port, config.admin.host);
     logger.info(describeStartup(config, via, config.instrumentations));
-    reportPatchedModules(this.instrumentations, logger);
+    patches.start();
     this.removeExitHandlers = installExitHandlers(this, logger, { exitFlushTimeoutMillis: config.exitFlushTimeoutMillis });
   }
 
@@ -404,7 +408,8 @@ class RunningSdk implements Healthspan {
     }
     // Spans the sampler drops are still recorded (not exported): metrics derived from spans,
     // such as db.client.operation.duration, must not depend on the sampling rate.
-    const sampler = createAlwaysRecordSampler(buildSampler(c.sampler, c.samplerArg));
+    // Connection set-up with no parent (a client connecting at start-up) is not a trace of its own.
+    const sampler = createAlwaysRecordSampler(new ConnectionSetupSampler(buildSampler(c.sampler, c.samplerArg), this.config.db.connectSpans));
     return new TracerProvider({ resource, sampler, spanProcessors: processors });
   }
 
@@ -490,23 +495,36 @@ class RunningSdk implements Healthspan {
 }
 
 /**
- * Our own histograms carry DURATION_BUCKETS as advice; these views cover what the official
- * instrumentations record.
+ * Our own histograms carry the semantic conventions' advisory buckets; these views cover what
+ * the official instrumentations record, and with `fine` (HEALTHSPAN_METRICS_DURATION_BUCKETS)
+ * give every semantic-convention duration histogram healthspan's finer buckets. One view per
+ * instrument name, so that no instrument is matched twice (which would export it twice).
  */
-const VIEWS: ViewOptions[] = [
-  // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
-  // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
-  ...['@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-mysql2', '@opentelemetry/instrumentation-redis', '@opentelemetry/instrumentation-ioredis'].map(
-    (meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } }),
-  ),
-  {
-    // http and undici both record this metric, with different descriptions; one
-    // description avoids a conflict warning on every start.
-    instrumentName: 'http.client.request.duration',
-    description: 'Duration of HTTP client requests.',
-    aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS } },
-  },
-];
+function buildViews(buckets: SdkConfig['metrics']['durationBuckets']): ViewOptions[] {
+  const fine = buckets === 'fine';
+  const histogram = (boundaries: number[]) => ({ type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM as const, options: { boundaries } });
+  return [
+    // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
+    // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
+    ...['@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-mysql2', '@opentelemetry/instrumentation-redis', '@opentelemetry/instrumentation-ioredis'].map(
+      (meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } }),
+    ),
+    {
+      // http and undici both record this metric, with different descriptions; one
+      // description avoids a conflict warning on every start.
+      instrumentName: 'http.client.request.duration',
+      description: 'Duration of HTTP client requests.',
+      aggregation: histogram(fine ? FINE_DURATION_BUCKETS : HTTP_DURATION_BUCKETS),
+    },
+    ...(fine
+      ? [
+          { meterName: 'healthspan-http-server', instrumentName: 'http.server.request.duration', aggregation: histogram(FINE_DURATION_BUCKETS) },
+          { meterName: SCOPE_NAME, instrumentName: 'db.client.operation.duration', aggregation: histogram(FINE_DURATION_BUCKETS) },
+          { meterName: 'healthspan-pg-pool', instrumentName: 'db.client.connection.wait_time', aggregation: histogram(FINE_DURATION_BUCKETS) },
+        ]
+      : []),
+  ];
+}
 
 function buildResource(config: SdkConfig): Resource {
   const detectors: ResourceDetector[] = [];
@@ -515,6 +533,7 @@ function buildResource(config: SdkConfig): Resource {
     else if (name === 'os') detectors.push(osDetector);
     else if (name === 'process') detectors.push(processDetector);
     else if (name === 'serviceinstance') detectors.push(serviceInstanceIdDetector);
+    else if (name === 'container') detectors.push(containerDetector);
     // 'env': OTEL_RESOURCE_ATTRIBUTES is already parsed into config.resourceAttributes.
   }
   const resource = defaultResource()

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -78,14 +79,83 @@ export function warnPreloaded(instrumentations: ReadonlyMap<string, Instrumentat
   }
 }
 
-/** Shortly after start, says which instrumented modules were really patched. */
-export function reportPatchedModules(instrumentations: ReadonlyMap<string, Instrumentation[]>, log: Logger, delayMillis = 1000): void {
-  const timer = setTimeout(() => {
-    const patched: string[] = [];
-    for (const instr of [...instrumentations.values()].flat()) {
-      for (const m of patchedModules(instr)) patched.push(m.version ? `${m.name}@${m.version}` : m.name);
+interface ModuleDefinition {
+  name: string;
+  patch?: (exports: unknown, version?: string) => unknown;
+  files?: { patch?: (exports: unknown, version?: string) => unknown }[];
+}
+
+/**
+ * Says which instrumented modules were really patched: one line shortly after start (what
+ * the app loaded at start-up), then one line for each module patched later. Instrumentations
+ * are created when the app first loads their module (InstrumentationLoader), which can be
+ * long after start — at the first request that needs mysql2 — so a single line at start
+ * would leave them out. A module counts as patched when its instrumentation's patch function
+ * ran (for a module or one of its files: node-redis is patched through `@redis/client`'s
+ * files), or, for fastify (instrumented through its `fastify.initialization` diagnostics
+ * channel), when the first fastify instance initialised.
+ */
+export class PatchReport {
+  private readonly patched = new Map<string, string>();
+  private reported = false;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /** Prints the start-up line after `delayMillis`; every module patched afterwards gets a line of its own. */
+  start(delayMillis = 1000): void {
+    const timer = setTimeout(() => {
+      this.reported = true;
+      this.log.info(`patched modules: ${[...this.patched.values()].join(', ') || 'none yet'}`);
+    }, delayMillis);
+    timer.unref();
+  }
+
+  /** Follows the patches of a newly created instrumentation (call right after creating it). */
+  watch(name: string, list: readonly Instrumentation[]): void {
+    // Some wrap others that do the patching (node-redis: one per major version range).
+    const nested = (i: Instrumentation) =>
+      Object.values(i as object).filter((v): v is Instrumentation => typeof v === 'object' && v !== null && Array.isArray((v as { _modules?: unknown })._modules));
+    for (const instr of list.flatMap((i) => [i, ...nested(i)])) {
+      for (const m of patchedModules(instr)) this.add(m.name, m.version);
+      // The definitions the instrumentation patches with (getModuleDefinitions() would build new ones).
+      const defs = (instr as unknown as { _modules?: ModuleDefinition[] })._modules ?? [];
+      for (const def of defs) {
+        this.wrap(def, def.name);
+        for (const file of def.files ?? []) this.wrap(file, def.name);
+      }
     }
-    log.info(`patched modules: ${[...new Set(patched)].join(', ') || 'none yet'}`);
-  }, delayMillis);
-  timer.unref();
+    if (name === 'fastify') {
+      const onInit = (message: unknown) => this.add('fastify', (message as { fastify?: { version?: string } })?.fastify?.version);
+      diagnostics.subscribe('fastify.initialization', onInit);
+      this.unsubscribe.push(() => diagnostics.unsubscribe('fastify.initialization', onInit));
+    }
+  }
+
+  /** `name@version` of every module patched so far, in the order they were patched. */
+  modules(): string[] {
+    return [...this.patched.values()];
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  private wrap(target: { patch?: (exports: unknown, version?: string) => unknown }, name: string): void {
+    const original = target.patch;
+    if (typeof original !== 'function') return;
+    const report = this;
+    target.patch = function patch(this: unknown, exports: unknown, version?: string) {
+      const result = original.call(this, exports, version);
+      report.add(name, version);
+      return result;
+    };
+  }
+
+  private add(name: string, version: string | undefined): void {
+    if (this.patched.has(name)) return;
+    const label = version ? `${name}@${version}` : name;
+    this.patched.set(name, label);
+    if (this.reported) this.log.info(`patched module: ${label} (loaded after start-up)`);
+  }
 }

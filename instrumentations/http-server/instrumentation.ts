@@ -12,10 +12,10 @@ import {
 } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
-import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { HTTP_DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
 import type { HttpServerInstrumentationConfig } from './types.js';
-import { extractParent, incomingRequestAttributes, normalizeMethod } from './utils.js';
+import { extractParent, incomingRequestAttributes, normalizeMethod, spanName } from './utils.js';
 
 
 /** The request's context, on `req` and `res`: listeners added to them run in it. */
@@ -58,7 +58,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     this.duration = this.meter.createHistogram('http.server.request.duration', {
       unit: 's',
       description: 'Duration of HTTP server requests.',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
     });
   }
 
@@ -130,7 +130,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     }
 
     const parent = extractParent(headers);
-    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    const span = this.tracer.startSpan(spanName(method), { kind: SpanKind.SERVER, attributes }, parent);
     const rpc: RPCMetadata = { type: RPCType.HTTP, span };
     const ctx = setRPCMetadata(trace.setSpan(parent, span), rpc);
     const state: RequestState = { span, start: performance.now(), method, scheme, path, protocol: req.httpVersion, rpc, done: false, owner: this };
@@ -149,17 +149,31 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     });
   }
 
+  /**
+   * The route of a request no router named: never for a 404 (a path the server does not know
+   * is not a route, and a scanner's junk must not take the templates real routes need).
+   */
+  fallbackRoute(path: string, status: number): string | undefined {
+    if (status === 404 || this._config.routeFallback === undefined) return undefined;
+    try {
+      return this._config.routeFallback(path, status);
+    } catch (err) {
+      this._diag.error('routeFallback threw', err);
+      return undefined;
+    }
+  }
+
   /** Ends the span and records the duration; runs once per request. */
   finish(res: ServerResponse, state: RequestState, error?: Error): void {
     if (state.done) return;
     state.done = true;
     const { span } = state;
     const status = res.statusCode;
-    const route = state.rpc.route ?? this._config.routeFallback?.(state.path);
+    const route = state.rpc.route ?? this.fallbackRoute(state.path, status);
     span.setAttribute('http.response.status_code', status);
     if (route !== undefined) {
       span.setAttribute('http.route', route);
-      span.updateName(`${state.method} ${route}`);
+      span.updateName(spanName(state.method, route));
     }
     for (const name of this._config.responseHeaders ?? []) {
       const v = res.getHeader(name);

@@ -10,7 +10,9 @@ export interface HttpServerInstrumentationConfig extends InstrumentationConfig {
   responseHeaders?: string[];
   /**
    * Route for a request no router named (bare node:http): receives the path without its
-   * query. @default () => undefined (no `http.route`, span named by the method alone)
+   * query and the response status, once the response is done. Never called for a 404: a
+   * path the server does not know is not a route. Return undefined for no `http.route`.
+   * @default undefined (no `http.route`, span named by the method alone)
    */
-  routeFallback?: (path: string) => string | undefined;
+  routeFallback?: (path: string, status: number) => string | undefined;
 }

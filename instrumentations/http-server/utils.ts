@@ -11,6 +11,15 @@ export function normalizeMethod(method: string | undefined): string {
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
+/**
+ * The span name of an incoming request: `{method} {http.route}`, or the method alone when
+ * the route is unknown (never the path); an unknown method (`_OTHER`) is named `HTTP`.
+ */
+export function spanName(method: string, route?: string): string {
+  const m = method === '_OTHER' ? 'HTTP' : method;
+  return route === undefined ? m : `${m} ${route}`;
+}
+
 /** Splits a request target into path and query without allocating a URL. */
 export function splitTarget(target: string | undefined): { path: string; query: string | undefined } {
   if (!target) return { path: '/', query: undefined };
@@ -67,8 +76,16 @@ export function incomingRequestAttributes(req: IncomingMessage, scheme: string, 
   const host = parseHost(headers.host);
   if (host.address !== undefined) attributes['server.address'] = host.address;
   if (host.port !== undefined) attributes['server.port'] = host.port;
-  const client = clientAddress(headers, req.socket?.remoteAddress);
+  const socket = req.socket;
+  const peer = socket?.remoteAddress;
+  const client = clientAddress(headers, peer);
   if (client !== undefined) attributes['client.address'] = client;
+  // The other end of the connection (a proxy, when X-Forwarded-For names the client).
+  if (peer !== undefined) {
+    attributes['network.peer.address'] = peer;
+    const port = socket.remotePort;
+    if (port !== undefined) attributes['network.peer.port'] = port;
+  }
   const ua = headers['user-agent'];
   if (ua !== undefined) attributes['user_agent.original'] = ua;
   return { attributes, path };

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { context, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { DB_DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
 import type { PgPoolInstrumentationConfig } from './types.js';
 
@@ -52,7 +52,7 @@ export class PgPoolInstrumentation extends InstrumentationBase<PgPoolInstrumenta
     this.waitTime = meter.createHistogram('db.client.connection.wait_time', {
       unit: 's',
       description: 'Time it took to obtain an open connection from the pool.',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      advice: { explicitBucketBoundaries: DB_DURATION_BUCKETS },
     });
     this.timeouts = meter.createCounter('db.client.connection.timeouts', {
       unit: '{timeout}',

@@ -29,7 +29,7 @@ const CONNECTION = Symbol('healthspan.ws.connection');
 interface Connection {
   ctx: Context;
   handshake: SpanContext;
-  route: string;
+  route: string | undefined;
   attrs: Attributes;
   /** Message metric attributes by direction and type, built once per connection. */
   message: Record<'receive' | 'transmit', Record<'text' | 'binary', Attributes>>;
@@ -43,6 +43,12 @@ interface Handshake {
   started: number;
   status?: number;
   done: boolean;
+  /** The request's path without its query. */
+  path: string;
+  /** The server's `path` option: the route the app declared, when the request is for it. */
+  declared: string | undefined;
+  /** Set when the handshake ends: the declared route, else a template for an accepted upgrade. */
+  route: string | undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -162,17 +168,14 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
   private traceHandshake(server: unknown, original: Fn, args: unknown[], req: IncomingMessage, socket: Duplex, cb: Fn): unknown {
     const scheme = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const { attributes, path } = incomingRequestAttributes(req, scheme, 'GET');
-    let route = path;
-    try {
-      route = this._config.routeFallback?.(path) ?? path;
-    } catch {
-      route = path;
-    }
-    attributes['http.route'] = route;
+    const option = (server as { options?: { path?: unknown } } | undefined)?.options?.path;
+    const declared = typeof option === 'string' && option === path ? option : undefined;
+    if (declared !== undefined) attributes['http.route'] = declared;
     const parent = extractParent(req.headers);
-    const span = this.tracer.startSpan(`GET ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+    // Named by the route once it is known (at the end); never by the raw path.
+    const span = this.tracer.startSpan(declared === undefined ? 'GET' : `GET ${declared}`, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    const handshake: Handshake = { span, started: performance.now(), done: false };
+    const handshake: Handshake = { span, started: performance.now(), done: false, path, declared, route: declared };
     captureStatus(socket, handshake);
     socket.once('close', () => this.endHandshake(handshake));
 
@@ -180,7 +183,7 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
     const wrappedCb = function (this: unknown, ws: WsLike, ...rest: unknown[]) {
       handshake.status ??= 101;
       inst.endHandshake(handshake);
-      inst.openConnection(ws, ctx, span.spanContext(), route);
+      inst.openConnection(ws, ctx, span.spanContext(), handshake.route);
       return context.with(ctx, () => cb.call(this, ws, ...rest));
     };
     const callArgs = [...args];
@@ -192,6 +195,19 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
     if (h.done) return;
     h.done = true;
     const { span } = h;
+    // A WebSocketServer without a `path` option accepts any path: an accepted upgrade gets a
+    // template of it (capped, like a bare node:http server's); a refused one has no route.
+    if (h.route === undefined && h.status === 101) {
+      try {
+        h.route = this._config.routeFallback?.(h.path);
+      } catch {
+        h.route = undefined;
+      }
+      if (h.route !== undefined) {
+        span.setAttribute('http.route', h.route);
+        span.updateName(`GET ${h.route}`);
+      }
+    }
     if (h.status !== undefined) {
       span.setAttribute('http.response.status_code', h.status);
       if (h.status >= 500) {
@@ -206,9 +222,9 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
     span.end();
   }
 
-  private openConnection(ws: WsLike, ctx: Context, handshake: SpanContext, route: string): void {
+  private openConnection(ws: WsLike, ctx: Context, handshake: SpanContext, route: string | undefined): void {
     if (!ws || typeof ws !== 'object') return;
-    const attrs = { 'http.route': route };
+    const attrs: Attributes = route === undefined ? {} : { 'http.route': route };
     const of = (dir: string, type: string) => ({ ...attrs, 'network.io.direction': dir, 'healthspan.ws.message.type': type });
     const message = {
       receive: { text: of('receive', 'text'), binary: of('receive', 'binary') },
@@ -305,11 +321,11 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
     }
     conn.messageSpans++;
     return this.tracer.startSpan(
-      `${verb} ${conn.route}`,
+      conn.route === undefined ? verb : `${verb} ${conn.route}`,
       {
         kind,
         links: [{ context: conn.handshake }],
-        attributes: { 'http.route': conn.route, 'messaging.operation.type': verb === 'receive' ? 'receive' : 'send', 'messaging.message.body.size': bytes },
+        attributes: { ...conn.attrs, 'messaging.operation.type': verb === 'receive' ? 'receive' : 'send', 'messaging.message.body.size': bytes },
       },
       ROOT_CONTEXT,
     );

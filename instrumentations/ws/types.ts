@@ -6,8 +6,12 @@ export interface WsInstrumentationConfig extends InstrumentationConfig {
   messageSpans?: boolean;
   /** Message spans per connection; later messages are counted in `healthspan.ws.message.spans.capped`. @default 100 */
   messageSpansPerConnection?: number;
-  /** Route of an upgrade request from its path (no query). @default the path as it is */
-  routeFallback?: (path: string) => string;
+  /**
+   * Route of an accepted upgrade whose server has no `path` option, from the request's path
+   * (no query); undefined for none. A server with a `path` option has that route.
+   * @default undefined (no `http.route`, the handshake span is named `GET`)
+   */
+  routeFallback?: (path: string) => string | undefined;
   /**
    * Upgrades left to other instrumentations. @default engine.io / socket.io upgrades (an
    * `EIO=` query parameter), whose events the socket.io instrumentation traces

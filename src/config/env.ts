@@ -43,7 +43,7 @@ const SAMPLERS = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ] as const;
-const DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance'] as const;
+const DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container'] as const;
 const PROPAGATORS = ['tracecontext', 'baggage', 'none'] as const;
 /** Credentials are never recorded, even when listed. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
@@ -145,6 +145,7 @@ export function resolveConfig(
       otlp: otlpSignal(r, 'metrics', o.metrics?.otlp),
       exportIntervalMillis: r.pick(opt('metrics.exportIntervalMillis', o.metrics?.exportIntervalMillis), ['OTEL_METRIC_EXPORT_INTERVAL'], intIn(100, 86_400_000), 'milliseconds from 100 to 86400000', 60000),
       exportTimeoutMillis: r.pick(opt('metrics.exportTimeoutMillis', o.metrics?.exportTimeoutMillis), ['OTEL_METRIC_EXPORT_TIMEOUT'], intIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 30000),
+      durationBuckets: r.pick(opt('metrics.durationBuckets', o.metrics?.durationBuckets), ['HEALTHSPAN_METRICS_DURATION_BUCKETS'], oneOf(['semconv', 'fine'] as const), 'semconv|fine', 'semconv'),
       prometheus: {
         host: r.pick(opt('metrics.prometheus.host', o.metrics?.prometheus?.host), ['HEALTHSPAN_PROMETHEUS_HOST'], hostName, 'a host name or IP address', '127.0.0.1'),
         port: r.pick(opt('metrics.prometheus.port', o.metrics?.prometheus?.port), ['HEALTHSPAN_PROMETHEUS_PORT'], intIn(1, 65535), 'a port from 1 to 65535', 9464),

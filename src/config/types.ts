@@ -17,7 +17,7 @@ export type SamplerName =
   | 'parentbased_traceidratio';
 export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 /** Local resource detectors only: none of them makes a network call. */
-export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance';
+export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance' | 'container';
 export type PropagatorName = 'tracecontext' | 'baggage' | 'none';
 
 export interface OtlpSignalConfig {
@@ -104,6 +104,12 @@ export interface MetricsConfig {
   exportIntervalMillis: number;
   /** @default 30000 */
   exportTimeoutMillis: number;
+  /**
+   * Bucket boundaries of the semantic-convention duration histograms: `semconv`, the
+   * conventions' advice (HTTP 5 ms … 10 s, database 1 ms … 10 s); `fine`, healthspan's 16
+   * bounds from 1 ms to 10 s (finer below 100 ms). @default 'semconv'
+   */
+  durationBuckets: 'semconv' | 'fine';
   prometheus: PrometheusConfig;
 }
 

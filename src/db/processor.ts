@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
+import { DB_DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
+import { isConnectionSetup, redisCommand } from './connection.js';
 import { sanitizeSql } from './sanitize.js';
 import { summarizeSql } from './summary.js';
 
@@ -32,6 +33,8 @@ export interface DbProcessorOptions {
   sanitize?: boolean;
   /** Where `db.client.operation.duration` is recorded; none when undefined. */
   meter?: Meter;
+  /** Bucket boundaries (s) of `db.client.operation.duration`. @default DB_DURATION_BUCKETS (the semantic conventions' advice) */
+  buckets?: number[];
 }
 
 /**
@@ -50,7 +53,7 @@ export class DbProcessor implements SpanProcessor {
     this.duration = options.meter?.createHistogram('db.client.operation.duration', {
       unit: 's',
       description: 'Duration of database client operations.',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      advice: { explicitBucketBoundaries: options.buckets ?? DB_DURATION_BUCKETS },
     });
   }
 
@@ -62,11 +65,21 @@ export class DbProcessor implements SpanProcessor {
     const system = attrs['db.system.name'] ?? attrs['db.system'];
     if (typeof system !== 'string') return;
     if (span.status.code === SpanStatusCode.ERROR) {
-      if (attrs['error.type'] === undefined) span.setAttribute('error.type', errorTypeOf(span));
+      // The server's own code when it answered with an error (pg's SQLSTATE, MySQL's error
+      // number, Redis' error prefix); error.type is that code, as the conventions ask.
+      const code = attrs['db.response.status_code'] ?? responseCodeOf(system, span);
+      if (code !== undefined) {
+        span.setAttribute('db.response.status_code', code);
+        span.setAttribute('error.type', code);
+      } else if (attrs['error.type'] === undefined) {
+        span.setAttribute('error.type', errorTypeOf(span));
+      }
       // Server messages quote values: `Duplicate entry 'bob@x' …`, `… near 'WHERE pw = 's3cr3t'' …`.
+      // The exception events say the same as the status: they are scrubbed alike.
       const message = span.status.message;
       if (this.sanitize && message) span.setStatus({ code: SpanStatusCode.ERROR, message: scrubQuoted(message) });
     }
+    if (this.sanitize && span.events.length > 0) scrubExceptionEvents(span);
     try {
       const text = attrs['db.query.text'] ?? attrs['db.statement'];
       const dialect = SQL_DIALECTS[system];
@@ -80,9 +93,10 @@ export class DbProcessor implements SpanProcessor {
           const key = attrs['db.query.text'] !== undefined ? 'db.query.text' : 'db.statement';
           span.setAttribute(key, sanitizeSql(text, { dialect }));
         }
+      } else if (system === 'redis') {
+        nameRedisCommand(span);
       } else if (attrs['db.query.summary'] === undefined) {
-        // Key-value stores (redis): the command is the summary, in upper case whichever
-        // client sent it, so GET from node-redis and ioredis share one metric series.
+        // Other key-value stores: the operation is the summary, in upper case.
         const op = attrs['db.operation.name'];
         if (typeof op === 'string' && op !== '') {
           const summary = op.toUpperCase();
@@ -101,6 +115,8 @@ export class DbProcessor implements SpanProcessor {
     if (this.duration === undefined || span.kind !== SpanKind.CLIENT) return;
     const attrs = span.attributes;
     if (attrs['db.system.name'] === undefined) return;
+    // Connecting is not a query: a slow handshake must not look like a slow statement.
+    if (isConnectionSetup(span.name, attrs)) return;
     const metricAttributes: Attributes = {};
     for (const key of METRIC_ATTRIBUTES) {
       const v = attrs[key];
@@ -144,7 +160,8 @@ function errorTypeOf(span: Span): string {
  * outside.
  */
 export function scrubQuoted(message: string): string {
-  let out = message;
+  // PostgreSQL's details quote nothing: `Key (email)=(alice@example.com) already exists.`
+  let out = message.replace(/\)=\(.*\)/g, ')=(?)');
   for (const q of ["'", '"', '`']) {
     const first = out.indexOf(q);
     const last = out.lastIndexOf(q);
@@ -152,4 +169,71 @@ export function scrubQuoted(message: string): string {
     out = last > first ? `${out.slice(0, first)}?${out.slice(last + 1)}` : `${out.slice(0, first)}?`;
   }
   return out;
+}
+
+/**
+ * Redis, one rule for node-redis and ioredis: a span per command sent, named by that command
+ * (`db.operation.name` = `db.query.summary` = the first word of `db.query.text`, upper
+ * case). A command sent inside a transaction or a pipeline keeps its own name and says so in
+ * `healthspan.redis.batch` (`MULTI` or `PIPELINE`): the clients name such spans `MULTI`,
+ * `PIPELINE SET`, `MULTI SET`, which would split one command over several series.
+ */
+function nameRedisCommand(span: Span): void {
+  const attrs = span.attributes;
+  const op = typeof attrs['db.operation.name'] === 'string' ? (attrs['db.operation.name'] as string).toUpperCase() : '';
+  // A connect span (`redis-connect`, ioredis' `connect`) is no command: it keeps its name.
+  if (op === '' && isConnectionSetup(span.name, attrs)) return;
+  const command = redisCommand(op || span.name, attrs);
+  if (command === '') return;
+  const prefix = op.startsWith('MULTI') ? 'MULTI' : op.startsWith('PIPELINE') ? 'PIPELINE' : undefined;
+  // ioredis' own MULTI command span is the command, not a member of the batch.
+  if (prefix !== undefined && command !== prefix) span.setAttribute('healthspan.redis.batch', prefix);
+  span.setAttribute('db.operation.name', command);
+  span.setAttribute('db.query.summary', command);
+  span.updateName(command);
+}
+
+/**
+ * `db.response.status_code` when the server answered with an error: pg's SQLSTATE (which
+ * instrumentation-pg writes into its exception message, `(code: 23505)`), Redis' error
+ * prefix (`ERR`, `WRONGTYPE`: the first word of the reply, upper case). mysql2's error number
+ * is set by our wrapper of its instrumentation (instrumentations/mysql2-errors), which reads
+ * it from the error object the driver hands to the callback.
+ */
+function responseCodeOf(system: string, span: Span): string | undefined {
+  for (let i = span.events.length - 1; i >= 0; i--) {
+    const e = span.events[i];
+    if (e.name !== 'exception') continue;
+    const message = String(e.attributes?.['exception.message'] ?? '');
+    if (system === 'postgresql') {
+      const code = /\(code: ([0-9A-Z]{5})\)/.exec(message);
+      if (code) return code[1];
+    } else if (system === 'redis') {
+      // A reply error starts with its prefix in capitals (`ERR …`, `WRONGTYPE …`); a socket
+      // error does not (`connect ECONNREFUSED …`, `Socket closed unexpectedly`).
+      const prefix = /^([A-Z][A-Z_]+) /.exec(message);
+      if (prefix) return prefix[1];
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/** `exception.message` and the first line of `exception.stacktrace` (which repeats the message) scrubbed like the status message. */
+function scrubExceptionEvents(span: Span): void {
+  for (const e of span.events) {
+    const a = e.attributes;
+    if (e.name !== 'exception' || !a) continue;
+    const message = a['exception.message'];
+    const clean = typeof message === 'string' ? scrubQuoted(message) : undefined;
+    if (clean !== undefined) a['exception.message'] = clean;
+    const raw = a['exception.stacktrace'];
+    if (typeof raw !== 'string') continue;
+    let stack = raw;
+    // The stack opens with `<name>: <message>`; a message can span lines (MySQL quotes the statement).
+    const at = typeof message === 'string' && message !== '' ? stack.indexOf(message) : -1;
+    if (at >= 0) stack = stack.slice(0, at) + clean + stack.slice(at + (message as string).length);
+    const nl = stack.indexOf('\n');
+    a['exception.stacktrace'] = nl < 0 ? scrubQuoted(stack) : scrubQuoted(stack.slice(0, nl)) + stack.slice(nl);
+  }
 }

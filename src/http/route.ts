@@ -11,12 +11,20 @@ const TOKEN = /^[A-Za-z0-9_\-+=.~]{16,}$/;
  * A heuristic route template for servers without a router (bare node:http): path segments
  * that look like identifiers — integers, UUIDs, long hex, long base64 tokens — become
  * `:id`. It cannot know the app's real routes, so the number of distinct templates is
- * capped; past the cap everything is `_other`, counted in {@link folded}.
+ * capped; past the cap everything is `_other`, counted in {@link folded}. The HTTP server
+ * instrumentation asks only for answers other than 404, so a scanner's flood of unknown
+ * paths takes none of the cap.
  */
 export class RouteTemplater {
   private readonly seen = new Set<string>();
   /** Requests whose template was folded into `_other` because the cap was reached. */
   folded = 0;
+  /**
+   * Set once a router (express, fastify, koa) is in the app: from then on only the router
+   * names HTTP routes, and a request it did not route (a 404, a plain middleware's answer)
+   * has no `http.route` rather than one made from its raw path.
+   */
+  routerInUse = false;
 
   constructor(
     private readonly limit: number,

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { isConnectionSetup } from '../db/connection.js';
 
 export type SpanClass = 'request' | 'query' | 'outgoing' | 'cache' | 'ws' | 'other';
 
@@ -109,6 +110,8 @@ export function classify(span: ReadableSpan): Classified {
     }
   } else if (kind === SpanKind.CLIENT) {
     const system = a['db.system.name'];
+    // Connecting (redis-connect, a Redis handshake command) is not a query: no statement, no slow-query alert.
+    if (typeof system === 'string' && isConnectionSetup(span.name, a)) return c;
     if (typeof system === 'string') {
       const summary = typeof a['db.query.summary'] === 'string' ? a['db.query.summary'] : span.name;
       c.class = 'query';

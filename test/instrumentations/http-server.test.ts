@@ -101,6 +101,8 @@ describe('HttpServerInstrumentation', () => {
       'server.address': '127.0.0.1',
       'server.port': Number(new URL(base).port),
       'client.address': '127.0.0.1',
+      'network.peer.address': '127.0.0.1',
+      'network.peer.port': expect.any(Number),
       'user_agent.original': 'ua/1',
       'http.request.header.x-request-id': ['r-1'],
       'http.response.status_code': 200,
@@ -149,7 +151,7 @@ describe('HttpServerInstrumentation', () => {
     expect((point.value as { count: number }).count).toBe(1);
   });
 
-  it('normalizes unknown methods to _OTHER and keeps the original', async () => {
+  it('normalizes unknown methods to _OTHER, keeps the original, and names the span HTTP <route>', async () => {
     await new Promise<void>((resolve) => {
       const req = http.request(`${base}/m`, { method: 'PURGE' }, (res) => res.resume().on('end', resolve));
       req.end();
@@ -157,7 +159,7 @@ describe('HttpServerInstrumentation', () => {
     const [span] = await settle();
     expect(span.attributes['http.request.method']).toBe('_OTHER');
     expect(span.attributes['http.request.method_original']).toBe('PURGE');
-    expect(span.name).toBe('_OTHER /m');
+    expect(span.name).toBe('HTTP /m');
   });
 
   it('makes no span for an ignored request and suppresses tracing inside it', async () => {

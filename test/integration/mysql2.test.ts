@@ -212,10 +212,11 @@ describe('failing queries', () => {
       expect(span.attributes['db.query.text']).toBe(`SELEC name FROM ${TABLE} WHERE name = ?`);
     });
 
-    it('sets error.type (_OTHER: instrumentation-mysql2 never hands the error object to a span)', () => {
-      // The conventions ask for the server's error number (1064); upstream ends the span with
-      // the message only, so _OTHER is all that can be told. Tracked as a follow-up.
-      expect(span.attributes['error.type']).toBe('_OTHER');
+    it("sets db.response.status_code and error.type to the server's error number, read from mysql2's error", () => {
+      // Upstream ends the span with the message only; instrumentations/mysql2-errors reads
+      // errno from the error mysql2 hands to the callback.
+      expect(span.attributes['db.response.status_code']).toBe('1064');
+      expect(span.attributes['error.type']).toBe('1064');
     });
 
     it("does not export the literal that the server's error message quotes", () => {
@@ -255,8 +256,9 @@ describe('failing queries', () => {
       expect(span.attributes).toMatchObject({ 'db.query.text': `SELECT * FROM ${missing} WHERE id = ?`, 'db.collection.name': missing });
     });
 
-    it('sets error.type (_OTHER, see above)', () => {
-      expect(span.attributes['error.type']).toBe('_OTHER');
+    it('sets db.response.status_code and error.type to the error number (1146, ER_NO_SUCH_TABLE)', () => {
+      expect(span.attributes['db.response.status_code']).toBe('1146');
+      expect(span.attributes['error.type']).toBe('1146');
     });
   });
 
@@ -331,7 +333,7 @@ describe('db.client.operation.duration', () => {
   it('tells failed operations apart by error.type', async () => {
     const metric = await waitForMetric((m) => m.points.some((p) => p.attributes['db.query.summary'] === `SELECT hs_missing_${process.pid}`));
     const failed = metric.points.find((p) => p.attributes['db.query.summary'] === `SELECT hs_missing_${process.pid}`);
-    expect(failed?.attributes['error.type']).toBe('_OTHER');
+    expect(failed?.attributes).toMatchObject({ 'error.type': '1146', 'db.response.status_code': '1146' });
   });
 });
 

@@ -255,7 +255,8 @@ describe('pool metrics', () => {
     expect(new Set(receiver.metrics.filter((m) => m.name === 'db.client.operation.duration').map((m) => m.scope.name))).toEqual(new Set(['healthspan']));
     expect(new Set(receiver.metrics.filter((m) => m.name.startsWith('db.client.connection.')).map((m) => m.scope.name))).toEqual(new Set(['healthspan-pg-pool']));
     const waits = receiver.metrics.filter((m) => m.name === 'db.client.connection.wait_time').at(-1)!;
-    expect(waits.points[0].explicitBounds).toEqual([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+    // The semantic conventions' advisory buckets (instrumentations/shared/buckets.ts).
+    expect(waits.points[0].explicitBounds).toEqual([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]);
     expect(metric.points.some((p) => 'db.query.text' in p.attributes)).toBe(false);
     const failed = metric.points.find((p) => p.attributes['error.type'] === '42P01');
     expect(failed?.attributes['db.query.summary']).toBe('SELECT hs_no_such_table');

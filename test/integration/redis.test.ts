@@ -100,15 +100,16 @@ describe('node-redis', () => {
     );
     expect(multi).toEqual(['OK', `${VALUE}m`]);
     expect(pipeline).toEqual(['OK', 'OK']);
-    // The instrumentation names the operation after the batch (MULTI / PIPELINE, plus the
-    // command when all are the same); the command itself stays in db.query.text.
+    // One rule for both clients: each span is named by its command; the batch is in
+    // healthspan.redis.batch (node-redis itself names them MULTI / PIPELINE SET).
     expect(spans.map(shape)).toEqual([
-      { name: 'MULTI', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
-      { name: 'MULTI', kind: CLIENT, text: 'GET ?', status: SpanStatusCode.UNSET },
-      { name: 'PIPELINE SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
-      { name: 'PIPELINE SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
+      { name: 'SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
+      { name: 'GET', kind: CLIENT, text: 'GET ?', status: SpanStatusCode.UNSET },
+      { name: 'SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
+      { name: 'SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
     ]);
-    expect(spans[0].attributes).toEqual({ ...SERVER, 'db.operation.name': 'MULTI', 'db.query.text': 'SET ?', 'db.query.summary': 'MULTI' });
+    expect(spans.map((s) => s.attributes['healthspan.redis.batch'])).toEqual(['MULTI', 'MULTI', 'PIPELINE', 'PIPELINE']);
+    expect(spans[0].attributes).toEqual({ ...SERVER, 'db.operation.name': 'SET', 'db.query.text': 'SET ?', 'db.query.summary': 'SET', 'healthspan.redis.batch': 'MULTI' });
     for (const s of spans) expect(exported(s)).not.toMatch(new RegExp(`sk-${RUN}|sv-${RUN}`));
   });
 
@@ -170,13 +171,15 @@ describe('ioredis', () => {
       [null, 'OK'],
       [null, `${VALUE}m`],
     ]);
-    expect(spans.map((s) => [s.name, s.attributes['db.query.text']])).toEqual([
-      ['PIPELINE SET', 'SET ?'],
-      ['PIPELINE GET', 'GET ?'],
-      ['MULTI', 'MULTI'],
-      ['MULTI SET', 'SET ?'],
-      ['MULTI GET', 'GET ?'],
-      ['EXEC', 'EXEC'],
+    // Same rule as node-redis: named by the command, the batch in healthspan.redis.batch;
+    // ioredis sends MULTI and EXEC as commands of their own, so they have spans.
+    expect(spans.map((s) => [s.name, s.attributes['db.query.text'], s.attributes['healthspan.redis.batch']])).toEqual([
+      ['SET', 'SET ?', 'PIPELINE'],
+      ['GET', 'GET ?', 'PIPELINE'],
+      ['MULTI', 'MULTI', undefined],
+      ['SET', 'SET ?', 'MULTI'],
+      ['GET', 'GET ?', 'MULTI'],
+      ['EXEC', 'EXEC', undefined],
     ]);
     expect(spans.every((s) => s.kind === CLIENT && s.status.code === SpanStatusCode.UNSET)).toBe(true);
     for (const s of spans) expect(exported(s)).not.toMatch(new RegExp(`sk-${RUN}|sv-${RUN}`));

@@ -30,6 +30,12 @@ function setup(sanitize = true) {
   return { end, points };
 }
 
+function setupTracer() {
+  const spans = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new DbProcessor(), new SimpleSpanProcessor({ exporter: spans })] });
+  return { tracer: provider.getTracer('test'), spans };
+}
+
 const pg = { 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'server.address': 'db', 'server.port': 5432 };
 
 describe('DbProcessor', () => {
@@ -65,6 +71,42 @@ describe('DbProcessor', () => {
     const span = end('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'db.query.text': 'GET ?' });
     expect(span.name).toBe('GET');
     expect(span.attributes).toMatchObject({ 'db.operation.name': 'GET', 'db.query.summary': 'GET', 'db.query.text': 'GET ?' });
+  });
+
+  it('scrubs exception events like the status: message and the first line of the stack, quoted values gone', () => {
+    const { tracer, spans } = setupTracer();
+    const span = tracer.startSpan('query', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'mysql', 'db.query.text': 'INSERT INTO users (email) VALUES (?)' } });
+    const err = Object.assign(new Error("Duplicate entry 'alice@example.com' for key 'users.email'"), { code: 'ER_DUP_ENTRY' });
+    span.recordException(err);
+    span.recordException('Key (email)=(alice@example.com) already exists.');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+    span.end();
+    const [done] = spans.getFinishedSpans();
+    expect(done.status.message).toBe('Duplicate entry ?');
+    expect(done.events.map((e) => e.attributes?.['exception.message'])).toEqual(['Duplicate entry ?', 'Key (email)=(?) already exists.']);
+    const stack = String(done.events[0].attributes?.['exception.stacktrace']).split('\n');
+    expect(stack[0]).toBe('Error: Duplicate entry ?');
+    expect(stack[1]).toMatch(/^\s+at /);
+    expect(JSON.stringify(done.events)).not.toContain('alice');
+  });
+
+  it('records no db.client.operation.duration for connection set-up (redis-connect, HELLO, CLIENT SETINFO)', async () => {
+    const { end, points } = setup();
+    end('redis-connect', { 'db.system.name': 'redis' });
+    end('hello', { 'db.system.name': 'redis', 'db.operation.name': 'hello', 'db.query.text': 'HELLO' });
+    end('client', { 'db.system.name': 'redis', 'db.operation.name': 'client', 'db.query.text': 'CLIENT' });
+    end('connect', { 'db.system.name': 'redis', 'db.query.text': 'connect' });
+    end('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'db.query.text': 'GET ?' });
+    expect((await points()).map((p) => p['db.operation.name'])).toEqual(['GET']);
+  });
+
+  it('names a Redis command sent in a batch by the command, and the batch in healthspan.redis.batch', () => {
+    const { end } = setup();
+    expect(end('MULTI', { 'db.system.name': 'redis', 'db.operation.name': 'MULTI', 'db.query.text': 'SET ?' }).attributes).toMatchObject({ 'db.operation.name': 'SET', 'healthspan.redis.batch': 'MULTI' });
+    expect(end('PIPELINE SET', { 'db.system.name': 'redis', 'db.operation.name': 'PIPELINE SET', 'db.query.text': 'SET ?' }).name).toBe('SET');
+    const multi = end('multi', { 'db.system.name': 'redis', 'db.operation.name': 'multi', 'db.query.text': 'MULTI' });
+    expect(multi.name).toBe('MULTI');
+    expect(multi.attributes['healthspan.redis.batch']).toBeUndefined();
   });
 
   it('leaves spans that are not database CLIENT spans alone', () => {

@@ -36,6 +36,10 @@ describe('scrubQuoted (database error messages)', () => {
     ["unbalanced 'quote here", 'unbalanced ?'],
     ['no quotes at all', 'no quotes at all'],
     ['mixed "a" and \'b\' and `c`', 'mixed ? and ? and ?'],
+    // Issue 13: what the servers quote back (pg's detail, MySQL, Redis).
+    ['Key (email)=(alice@example.com) already exists.', 'Key (email)=(?) already exists.'],
+    ["Duplicate entry 'x' for key 'users.email'", 'Duplicate entry ?'],
+    ["ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.", 'ERR unknown subcommand ?. Try CLIENT HELP.'],
   ])('%s → %s', (input, want) => {
     expect(scrubQuoted(input)).toBe(want);
   });

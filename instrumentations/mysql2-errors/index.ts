@@ -1,0 +1,1 @@
+export { withMysqlErrorCodes, type MySQL2InstrumentationClass } from './instrumentation.js';
