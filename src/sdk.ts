@@ -113,7 +113,21 @@ export function start(options: HealthspanOptions = {}, ctx: StartContext = {}): 
     throw err;
   }
   for (const p of problems) logger.warnOnce(formatProblem(p));
-  running = new RunningSdk(config, ctx.via ?? 'code');
+  try {
+    running = new RunningSdk(config, ctx.via ?? 'code');
+  } catch (err) {
+    // A fault of ours (or of the environment) while assembling the SDK: the app runs on without
+    // telemetry rather than not at all. Whatever was registered globally is taken back.
+    logger.error(`healthspan could not start (${(err as Error)?.message ?? String(err)}); the app runs without telemetry`);
+    for (const api of [trace, metrics, propagation, context]) {
+      try {
+        api.disable();
+      } catch {
+        // nothing registered yet
+      }
+    }
+    running = new RunningSdk({ ...config, disabled: true }, ctx.via ?? 'code');
+  }
   return running;
 }
 
