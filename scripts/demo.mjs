@@ -503,6 +503,8 @@ function appEnvironment({ databaseUrl, receiver, promPort, adminToken }) {
   // Rules and health score every second rather than every 5 s, so the summary shows the
   // alerts the traffic caused without waiting (HEALTHSPAN_INSIGHT_INTERVAL_MS, docs/configuration.md).
   env.HEALTHSPAN_INSIGHT_INTERVAL_MS ??= '1000';
+  // The demo's traffic starts with the app: no warm-up, so its N+1 shows at once (docs/alerts.md#cold-start).
+  env.HEALTHSPAN_INSIGHT_WARMUP_MS ??= '0';
   if (promPort !== undefined) env.HEALTHSPAN_PROMETHEUS_PORT = String(promPort);
   if (receiver) {
     env.OTEL_TRACES_EXPORTER = 'otlp';

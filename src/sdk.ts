@@ -390,6 +390,7 @@ class RunningSdk implements Healthspan {
       this.insight = new InsightProcessor({
         thresholds: { requestMs: i.slowRequestMs, queryMs: i.slowQueryMs, errorRate: i.errorRate },
         evaluateIntervalMs: i.intervalMs,
+        warmupMs: i.warmupMs,
         memoryLimitBytes: i.memoryLimitMb !== undefined ? i.memoryLimitMb * 2 ** 20 : undefined,
         health: { weights: i.healthWeights, requestThresholdMs: i.apdexMs },
         meter,

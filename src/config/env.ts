@@ -180,6 +180,7 @@ export function resolveConfig(
       slowQueryMs: r.pick(opt('insight.slowQueryMs', o.insight?.slowQueryMs), ['HEALTHSPAN_SLOW_QUERY_MS'], numberIn(1, 3_600_000), 'milliseconds from 1 to 3600000', 100),
       errorRate: r.pick(opt('insight.errorRate', o.insight?.errorRate), ['HEALTHSPAN_ERROR_RATE'], numberIn(0.0001, 1), 'a share from 0.0001 to 1', 0.05),
       intervalMs: r.pick(opt('insight.intervalMs', o.insight?.intervalMs), ['HEALTHSPAN_INSIGHT_INTERVAL_MS'], intIn(100, 600_000), 'milliseconds from 100 to 600000', 5000),
+      warmupMs: r.pick(opt('insight.warmupMs', o.insight?.warmupMs), ['HEALTHSPAN_INSIGHT_WARMUP_MS'], intIn(0, 3_600_000), 'milliseconds from 0 to 3600000', 30000),
       healthWeights: r.pick(opt('insight.healthWeights', o.insight?.healthWeights), ['HEALTHSPAN_HEALTH_WEIGHTS'], healthWeights, 'name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000', {}),
       apdexMs: r.pick(opt('insight.apdexMs', o.insight?.apdexMs), ['HEALTHSPAN_APDEX_MS'], numberIn(1, 600_000), 'milliseconds from 1 to 600000', 500),
       memoryLimitMb: r.pick(opt('insight.memoryLimitMb', o.insight?.memoryLimitMb), ['HEALTHSPAN_MEMORY_LIMIT_MB'], intIn(16, 4_194_304), 'MiB from 16 to 4194304', undefined as number | undefined),

@@ -161,6 +161,11 @@ export interface InsightConfig {
   /** How often the rules are evaluated. @default 5000 */
   intervalMs: number;
   /**
+   * After start, this long (ms) no latency or event-loop alert fires and what ended meanwhile
+   * never counts for one: a cold pool and cold plans must not page anyone. @default 30000
+   */
+  warmupMs: number;
+  /**
    * Health score weights per component (the others keep their default; 0 leaves one out).
    * @default { responseTime: 30, errors: 25, resources: 20, database: 15, cache: 10 }
    */

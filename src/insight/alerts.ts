@@ -16,13 +16,20 @@ export interface Alert {
    */
   observed: number;
   threshold: number;
-  /** observed / threshold */
+  /**
+   * observed / threshold; for `memory`, how far into the headroom above the threshold the
+   * usage is (1 at the threshold, 3 two thirds of the way to the limit), so it climbs the same
+   * severity ladder as the other rules.
+   */
   ratio: number;
   firstAt: number;
   lastAt: number;
   resolvedAt?: number;
-  /** How it was resolved. */
-  resolvedBy?: 'signal' | 'hand';
+  /**
+   * How it was resolved: `signal` (back under 0.9 × the threshold long enough), `hand`, or
+   * `expired` (no evaluation had enough data to judge it for `expireAfterMs`).
+   */
+  resolvedBy?: 'signal' | 'hand' | 'expired';
   /** A trace that shows the problem. */
   exemplarTraceId?: string;
   /** The span of that trace that showed it (a slow request, a slow query, the N+1 parent). */
@@ -35,6 +42,11 @@ export interface AlertEngineOptions {
   cooldownMs?: number;
   /** A firing alert resolves once its signal stays under 0.9× the threshold this long. @default 60000 */
   resolveAfterMs?: number;
+  /**
+   * A firing alert that no evaluation fed for this long (its route went quiet, its figures
+   * left the window) resolves as `expired`. @default 120000
+   */
+  expireAfterMs?: number;
   /** Resolved alerts kept for history(). @default 200 */
   historyLimit?: number;
   /** Rule and key pairs tracked at once; the oldest quiet ones are forgotten past it. @default 1000 */
@@ -44,6 +56,18 @@ export interface AlertEngineOptions {
 }
 
 const ORDER: Severity[] = ['low', 'medium', 'high', 'critical'];
+
+export interface EvaluateExtra {
+  exemplarTraceId?: string;
+  exemplarSpanId?: string;
+  message?: string;
+  /** The threshold itself already fires (counts such as "5 or more queries"). */
+  inclusive?: boolean;
+  /** The ratio the severity comes from, when it is not observed / threshold (memory). */
+  ratio?: number;
+  /** The highest severity this observation may reach (a fast N+1 stays low). */
+  maxSeverity?: Severity;
+}
 
 /** The severity ladder of the product brief: ratio >1 low, >1.5 medium, >2 high, >3 critical. */
 export function severityOf(ratio: number, inclusive = false): Severity | undefined {
@@ -83,13 +107,14 @@ export class AlertEngine {
    * Feeds one observation of a rule for a key. `inclusive`: the threshold itself already
    * fires (for counts such as "5 or more queries"). Returns the alert when it fired or escalated.
    */
-  evaluate(rule: AlertRule, key: string, observed: number, threshold: number, extra: { exemplarTraceId?: string; exemplarSpanId?: string; message?: string; inclusive?: boolean } = {}): Alert | undefined {
+  evaluate(rule: AlertRule, key: string, observed: number, threshold: number, extra: EvaluateExtra = {}): Alert | undefined {
     if (!(threshold > 0) || !Number.isFinite(observed)) return undefined;
     const t = this.now();
     const id = `${rule}:${key}`;
     let track = this.tracks.get(id);
-    const ratio = observed / threshold;
-    const severity = severityOf(ratio, extra.inclusive);
+    const ratio = extra.ratio !== undefined && Number.isFinite(extra.ratio) ? extra.ratio : observed / threshold;
+    let severity = severityOf(ratio, extra.inclusive);
+    if (severity && extra.maxSeverity && ORDER.indexOf(severity) > ORDER.indexOf(extra.maxSeverity)) severity = extra.maxSeverity;
     if (!track) {
       if (!severity) return undefined;
       track = { lastTransitionAt: -Infinity };
@@ -145,6 +170,16 @@ export class AlertEngine {
     return alert;
   }
 
+  /**
+   * Resolves (`expired`) every firing alert no evaluation fed for `expireAfterMs`: without
+   * evidence either way, an alert must not stay firing for ever.
+   */
+  sweep(): void {
+    const t = this.now();
+    const limit = this.o.expireAfterMs ?? 120_000;
+    for (const [id, track] of this.tracks) if (track.alert && t - track.alert.lastAt >= limit) this.close(id, track, 'expired');
+  }
+
   /** Resolves a firing alert by its id; false when there is none. */
   resolve(alertId: string): boolean {
     for (const [id, track] of this.tracks) {
@@ -167,7 +202,7 @@ export class AlertEngine {
     return [...this.past].reverse();
   }
 
-  private close(_id: string, track: Track, by: 'signal' | 'hand'): void {
+  private close(_id: string, track: Track, by: 'signal' | 'hand' | 'expired'): void {
     const alert = track.alert!;
     alert.state = 'resolved';
     alert.resolvedAt = this.now();

@@ -22,6 +22,8 @@ interface Part extends SplitPart {
   spanId: string;
   parentSpanId: string | undefined;
   category: SplitCategory;
+  /** A Redis command: under a cache operation it is the cache's own L2 work. */
+  redis: boolean;
 }
 
 interface Pending {
@@ -47,7 +49,9 @@ export interface RequestSplit extends TimeSplit {
  * time is summed by category and the rest is the service's own code.
  *
  * An operation inside another counted one (the Redis command under a cache lookup) is left
- * out so its time is not counted twice. Parallel operations can add up to more than the
+ * out so its time is not counted twice — except the work of a loader under a cache operation
+ * that missed (a database query, an HTTP call inside `wrap()`): that counts in its own
+ * category and is taken off the cache's time. Parallel operations can add up to more than the
  * request took: the split is then scaled down to the request's duration. Memory is bounded by
  * `maxTraces × maxPerTrace`; traces forgotten before their request ended (background work
  * with no request span, or the bound) are counted in {@link abandoned}.
@@ -69,7 +73,7 @@ export class TraceBreakdown {
   }
 
   /** Remembers one ended child operation of a trace. */
-  add(traceId: string, spanId: string, parentSpanId: string | undefined, category: SplitCategory, ms: number, summary?: string): void {
+  add(traceId: string, spanId: string, parentSpanId: string | undefined, category: SplitCategory, ms: number, summary?: string, redis = false): void {
     if (!(ms > 0) || parentSpanId === undefined) return; // a root operation is nobody's child
     let p = this.traces.get(traceId);
     if (!p) {
@@ -81,7 +85,7 @@ export class TraceBreakdown {
       p = { parts: [], db: 0, http: 0, cache: 0 };
       this.traces.set(traceId, p);
     }
-    if (p.parts.length < this.maxPerTrace) p.parts.push({ spanId, parentSpanId, category, ms, summary, counted: false });
+    if (p.parts.length < this.maxPerTrace) p.parts.push({ spanId, parentSpanId, category, ms, summary, counted: false, redis });
     else p[category] += ms;
   }
 
@@ -97,23 +101,30 @@ export class TraceBreakdown {
     let http = p.http;
     let cache = p.cache;
     const parts = p.parts;
+    let loaders = 0;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i];
-      if (nested(parts, part.parentSpanId)) continue;
+      const parent = parentOf(parts, part.parentSpanId);
+      if (parent) {
+        // A loader's query or call under a counted cache operation: its own time, not the cache's.
+        if (parent.category !== 'cache' || parentOf(parts, parent.parentSpanId) || (part.category === 'db' && part.redis) || part.category === 'cache') continue;
+        loaders += part.ms;
+      }
       if (part.category === 'db') {
         db += part.ms;
         part.counted = part.summary !== undefined;
       } else if (part.category === 'http') http += part.ms;
       else cache += part.ms;
     }
+    cache = Math.max(0, cache - loaders);
     const sum = db + http + cache;
     const scale = sum > totalMs && sum > 0 ? totalMs / sum : 1;
     return { db: db * scale, http: http * scale, cache: cache * scale, scale, queries: parts };
   }
 }
 
-/** Whether a part's parent is itself a counted part. */
-function nested(parts: Part[], parentSpanId: string | undefined): boolean {
-  for (let i = 0; i < parts.length; i++) if (parts[i].spanId === parentSpanId) return true;
-  return false;
+/** The part that is a part's parent, if its parent is one. */
+function parentOf(parts: Part[], parentSpanId: string | undefined): Part | undefined {
+  for (let i = 0; i < parts.length; i++) if (parts[i].spanId === parentSpanId) return parts[i];
+  return undefined;
 }

@@ -7,15 +7,26 @@
  * - responseTime, database: 100 × Apdex, Apdex = (satisfied + tolerating / 2) / total.
  * - errors: error rate r against budget b: r ≤ b → 100, r ≥ 10·b → 0, linear in between,
  *   so a service at 5.5× its budget scores 50.
- * - resources: the worse of heap pressure (heapUsed / heapLimit) and event-loop delay p99,
- *   each 100 at or below its "good" threshold, 0 at or above its "bad" one, linear between.
+ * - resources: the worst of heap pressure (heapUsed / heapLimit), RSS against the memory
+ *   limit (when one is known) and event-loop delay p99, each 100 at or below its "good"
+ *   threshold, 0 at or above its "bad" one, linear between.
  * - cache: 100 × hitRate / target, 100 from the target up.
  * - A component with no data, fewer samples than its minimum, or weight 0 is left out and
  *   the remaining weights are renormalised; with none left the score is `undefined` —
  *   "no traffic" must not read as "perfectly healthy".
- * - total = min(weighted mean, worst counted component + 25): one broken part cannot hide
- *   behind four healthy ones.
+ * - Firing alerts cap the score, so the score never reads healthy while an alert says
+ *   otherwise: the component an alert belongs to is capped by its severity
+ *   ({@link COMPONENT_CAP}), and the total by the most severe one ({@link TOTAL_CAP}).
+ * - total = min(weighted mean, alert cap, worst counted component + maxAboveWorst (off by default)).
  */
+
+import type { Severity } from './alerts.js';
+
+/** The highest a component may score while an alert of that severity belongs to it. */
+export const COMPONENT_CAP: Readonly<Record<Severity, number>> = Object.freeze({ low: 80, medium: 60, high: 40, critical: 10 });
+/** The highest the total may score while an alert of that severity fires. */
+export const TOTAL_CAP: Readonly<Record<Severity, number>> = Object.freeze({ low: 94, medium: 84, high: 70, critical: 45 });
+const SEVERITY_ORDER: Severity[] = ['low', 'medium', 'high', 'critical'];
 
 export type ApdexBucket = 'satisfied' | 'tolerating' | 'frustrated';
 
@@ -35,11 +46,13 @@ export interface HealthInput {
    * Latest runtime snapshot (bytes, ms); counts whenever given. A signal that cannot be
    * measured (heapLimit ≤ 0, a NaN p99 from an empty histogram) is skipped, not scored 0.
    */
-  resources?: { heapUsed: number; heapLimit: number; eventLoopDelayP99Ms: number };
+  resources?: { heapUsed: number; heapLimit: number; eventLoopDelayP99Ms: number; rss?: number; memoryLimit?: number };
   /** Database queries classified against `queryThresholdMs`; failed queries as frustrated. */
   database?: ApdexCounts;
   /** Cache lookups in the window. */
   cache?: { hits: number; misses: number };
+  /** Alerts firing now, with the component each belongs to (see the module comment). */
+  alerts?: { component: HealthComponentName; severity: Severity }[];
 }
 
 export type HealthComponentName = 'responseTime' | 'errors' | 'resources' | 'database' | 'cache';
@@ -63,6 +76,10 @@ export interface HealthOptions {
   heapGood?: number;
   /** heapUsed / heapLimit at or above which heap scores 0. @default 0.95 */
   heapBad?: number;
+  /** RSS / memory limit at or below which RSS scores 100. @default 0.8 */
+  rssGood?: number;
+  /** RSS / memory limit at or above which RSS scores 0. @default 1 */
+  rssBad?: number;
   /** Event-loop delay p99 (ms) at or below which it scores 100. @default 50 */
   eventLoopDelayGoodMs?: number;
   /** Event-loop delay p99 (ms) at or above which it scores 0. @default 500 */
@@ -75,7 +92,7 @@ export interface HealthOptions {
   minQueries?: number;
   /** Cache lookups needed before cache counts. @default 20 */
   minCacheLookups?: number;
-  /** How far the total may sit above the worst counted component. @default 25 */
+  /** How far the total may sit above the worst counted component; 100 turns this off. @default 100 */
   maxAboveWorst?: number;
 }
 
@@ -89,13 +106,15 @@ export const HEALTH_DEFAULTS: Readonly<ResolvedHealthOptions> = Object.freeze({
   errorBudget: 0.01,
   heapGood: 0.7,
   heapBad: 0.95,
+  rssGood: 0.8,
+  rssBad: 1,
   eventLoopDelayGoodMs: 50,
   eventLoopDelayBadMs: 500,
   cacheHitTarget: 0.8,
   minRequests: 20,
   minQueries: 20,
   minCacheLookups: 20,
-  maxAboveWorst: 25,
+  maxAboveWorst: 100,
 });
 
 export interface HealthComponent {
@@ -113,6 +132,8 @@ export interface HealthComponent {
 export interface HealthReport {
   /** Integer 0–100, or undefined when no component has enough data. */
   score: number | undefined;
+  /** The most severe firing alert that capped the total, and the cap (absent when none did). */
+  cappedBy?: { severity: Severity; cap: number };
   status: HealthStatus;
   /** Only the components that counted, in a fixed order. */
   components: HealthComponent[];
@@ -170,6 +191,11 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
       const pressure = count(res.heapUsed) / heapLimit;
       parts.push({ value: falling(pressure, o.heapGood, o.heapBad), text: `heap ${pct(pressure)} of limit` });
     }
+    const memoryLimit = count(res.memoryLimit);
+    if (memoryLimit > 0 && res.rss !== undefined) {
+      const share = count(res.rss) / memoryLimit;
+      parts.push({ value: falling(share, o.rssGood, o.rssBad), text: `RSS ${pct(share)} of the memory limit` });
+    }
     if (Number.isFinite(res.eventLoopDelayP99Ms)) {
       const p99 = count(res.eventLoopDelayP99Ms);
       parts.push({ value: falling(p99, o.eventLoopDelayGoodMs, o.eventLoopDelayBadMs), text: `event-loop delay p99 ${num(p99)} ms` });
@@ -192,6 +218,17 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
   }
 
   if (raw.length === 0) return { score: undefined, status: 'unknown', components: [] };
+  // A firing alert caps the component it belongs to, and the most severe one the total.
+  let worstAlert: Severity | undefined;
+  for (const a of input.alerts ?? []) {
+    if (!worstAlert || SEVERITY_ORDER.indexOf(a.severity) > SEVERITY_ORDER.indexOf(worstAlert)) worstAlert = a.severity;
+    const c = raw.find((r) => r.name === a.component);
+    const cap = COMPONENT_CAP[a.severity];
+    if (c && cap !== undefined && c.value > cap) {
+      c.value = cap;
+      c.detail += `; capped at ${cap} by a firing ${a.severity} alert`;
+    }
+  }
   const weightSum = raw.reduce((s, c) => s + count(o.weights[c.name]), 0);
   const components = raw.map((c) => ({
     name: c.name, score: round(c.value), weight: count(o.weights[c.name]) / weightSum, samples: c.samples, detail: c.detail,
@@ -199,8 +236,12 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
   // Raw (unrounded) values feed the total so rounding happens once, at the end.
   const mean = raw.reduce((s, c, i) => s + c.value * components[i].weight, 0);
   const worst = Math.min(...raw.map((c) => c.value));
-  const score = round(Math.min(mean, worst + count(o.maxAboveWorst)));
-  return { score, status: score >= 80 ? 'healthy' : score >= 50 ? 'degraded' : 'unhealthy', components };
+  const alertCap = worstAlert ? TOTAL_CAP[worstAlert] : 100;
+  const uncapped = Math.min(mean, worst + count(o.maxAboveWorst));
+  const score = round(Math.min(uncapped, alertCap));
+  const report: HealthReport = { score, status: score >= 80 ? 'healthy' : score >= 50 ? 'degraded' : 'unhealthy', components };
+  if (worstAlert && alertCap < uncapped) report.cappedBy = { severity: worstAlert, cap: alertCap };
+  return report;
 }
 
 /** Lower is better: 100 at or below `good`, 0 at or above `bad`, linear in between. */

@@ -1,17 +1,15 @@
-import { totalmem } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SpanKind, type Counter, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { AlertEngine, severityOf, type Alert, type AlertEngineOptions, type Transition } from './alerts.js';
+import { AlertEngine, severityOf, type Alert, type AlertEngineOptions, type AlertRule, type Transition } from './alerts.js';
 import { TraceBreakdown } from './breakdown.js';
 import { classify } from './classify.js';
-import { HEALTH_DEFAULTS, computeHealth, trend, type HealthInput, type HealthOptions, type HealthReport } from './health.js';
-import { NPlusOneDetector } from './n-plus-one.js';
+import { HEALTH_DEFAULTS, computeHealth, trend, type HealthComponentName, type HealthInput, type HealthOptions, type HealthReport } from './health.js';
+import { NPlusOneDetector, type NPlusOne } from './n-plus-one.js';
 import { recommend, type CacheHitStats, type QueryStats, type RouteStats } from './recommend.js';
+import { RuntimeMonitor, headroomRatio, type RuntimeFigures } from './runtime.js';
+import { statementKey } from './statement.js';
+export type { RuntimeFigures } from './runtime.js';
 import { OTHER_KEY, RollingWindows, type Series, type WindowSummary } from './window.js';
-
-type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 export interface InsightThresholds {
   /** p95 of a route above this fires slow_request. @default 1000 */
@@ -47,6 +45,21 @@ export interface InsightOptions {
   thresholds?: Partial<InsightThresholds>;
   /** Rolling window of every figure. @default 300000 */
   windowMs?: number;
+  /**
+   * What the latency and error rules judge: the last `ruleWindowMs` of the window (whole
+   * slices of a tenth of it, so 30–60 s by default), or the whole window when that part has
+   * too few samples. Recent figures fire and resolve an alert within a minute. @default 60000
+   */
+  ruleWindowMs?: number;
+  /** Requests of a route (queries of a statement) a rule needs before it judges their p95. @default 20 */
+  minSamples?: number;
+  /**
+   * After construction, this long no slow_request, slow_query, n_plus_one or event_loop alert
+   * fires, and what ended meanwhile never counts for one (cold pool, cold plans). @default 30000
+   */
+  warmupMs?: number;
+  /** The old-generation limit the heap is judged against (bytes). @default from V8 (heap limit − young generation) */
+  heapLimitBytes?: number;
   /** How often rules are evaluated (an unref'd timer). @default 5000 */
   evaluateIntervalMs?: number;
   /** Distinct routes / statements tracked; later ones fold into `_other`. @default 200 */
@@ -67,7 +80,35 @@ export interface InsightOptions {
   now?: () => number;
 }
 
-const RESOLUTION_MS = 20;
+/** Sequential queries of one statement under one span that make an N+1 (the threshold itself fires). */
+const N_PLUS_ONE_QUERIES = 5;
+/** An N+1 whose queries take less than this together (ms) is reported, but stays `low`. */
+const N_PLUS_ONE_SLOW_MS = 50;
+/** N+1 occurrences remembered per key. */
+const N_PLUS_ONE_KEPT = 64;
+/** A heap that would reach its limit within this long at its current growth fires heap_growth. */
+const HEAP_GROWTH_HORIZON_MS = 600_000;
+/** Growth is judged only once the heap uses this share of its limit. */
+const HEAP_GROWTH_FLOOR = 0.5;
+/** The health component each rule belongs to (its firing alerts cap that component). */
+const COMPONENT_OF: Record<AlertRule, HealthComponentName> = {
+  slow_request: 'responseTime',
+  error_rate: 'errors',
+  slow_query: 'database',
+  n_plus_one: 'database',
+  memory: 'resources',
+  event_loop: 'resources',
+};
+
+interface Finding {
+  at: number;
+  queries: number;
+  totalMs: number;
+  traceId: string;
+  spanId: string;
+}
+
+
 
 /** The health report with what insight adds to it: trend and recommendations. */
 export interface InsightHealth extends HealthReport {
@@ -92,36 +133,43 @@ export class InsightProcessor implements SpanProcessor {
   /** Cache reads by cache name: count = lookups, errors = misses. */
   private readonly caches: RollingWindows;
   private readonly breakdown: TraceBreakdown;
-  private readonly nPlusOne = new NPlusOneDetector();
+  private readonly nPlusOne = new NPlusOneDetector({ minQueries: N_PLUS_ONE_QUERIES });
+  /** N+1 occurrences by key (`<route> → <statement>`), bounded by maxKeys. */
+  private readonly nPlusOnes = new Map<string, { route: string | undefined; summary: string; findings: Finding[] }>();
+  /** The summary of each statement key (for messages and getQueries()). */
+  private readonly summaries = new Map<string, string>();
+  private readonly ruleWindowMs: number;
+  private readonly minSamples: number;
+  private readonly warmEnd: number;
+  private readonly now: () => number;
   private readonly exemplars = new Map<string, { traceId: string; spanId: string }>();
   private readonly listeners = new Set<(alert: Alert, transition: Transition) => void>();
   private readonly maxKeys: number;
   private readonly windowMs: number;
-  private readonly memoryLimit: number;
-  private readonly loop: IntervalHistogram | undefined;
+  private readonly runtimeMonitor: RuntimeMonitor;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly alertCounter: Counter | undefined;
   private lastHealth: InsightHealth | undefined;
   /** Spans onEnd could not take (a malformed span); never thrown to the SDK. */
   failed = 0;
+  /** N+1 occurrences not kept because maxKeys N+1 keys were tracked already. */
+  nPlusOneDropped = 0;
 
   constructor(private readonly o: InsightOptions = {}) {
     this.thresholds = { ...DEFAULT_THRESHOLDS, ...o.thresholds, routes: { ...o.thresholds?.routes } };
     this.windowMs = o.windowMs ?? 300_000;
-    const windows = { windowMs: this.windowMs, maxKeys: o.maxKeys, now: o.now };
+    this.now = o.now ?? Date.now;
+    this.ruleWindowMs = Math.min(o.ruleWindowMs ?? 60_000, this.windowMs);
+    this.minSamples = Math.max(1, o.minSamples ?? 20);
+    this.warmEnd = this.now() + Math.max(0, o.warmupMs ?? 30_000);
+    const windows = { windowMs: this.windowMs, maxKeys: o.maxKeys, now: o.now, cutAt: this.warmEnd };
     this.maxKeys = o.maxKeys ?? 200;
     this.requests = new RollingWindows({ ...windows, apdexMs: o.health?.requestThresholdMs ?? HEALTH_DEFAULTS.requestThresholdMs });
     this.queries = new RollingWindows({ ...windows, apdexMs: o.health?.queryThresholdMs ?? HEALTH_DEFAULTS.queryThresholdMs });
     this.caches = new RollingWindows({ ...windows, maxKeys: Math.min(this.maxKeys, 64), quantiles: false });
     this.breakdown = new TraceBreakdown({ maxTraces: o.maxPendingTraces });
-    this.memoryLimit = o.memoryLimitBytes ?? detectMemoryLimit();
-    this.engine = new AlertEngine({ ...o.alerts, now: o.now, onTransition: (a, t) => this.deliver(a, t) });
-    try {
-      this.loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-      this.loop.enable();
-    } catch {
-      this.loop = undefined;
-    }
+    this.runtimeMonitor = new RuntimeMonitor({ memoryLimitBytes: o.memoryLimitBytes, heapLimitBytes: o.heapLimitBytes });
+    this.engine = new AlertEngine({ ...o.alerts, now: this.now, onTransition: (a, t) => this.deliver(a, t) });
     const every = o.evaluateIntervalMs ?? 5000;
     if (every > 0) {
       this.timer = setInterval(() => this.evaluate(), every);
@@ -163,24 +211,21 @@ export class InsightProcessor implements SpanProcessor {
           const slice = this.requests.add(this.seriesOf(this.requests, c.key), c.durationMs, c.error, c.endMs);
           const split = this.breakdown.take(c.traceId, c.durationMs);
           if (split) this.requests.split(slice, split);
-          this.nPlusOne.endParent(c.traceId, c.spanId);
+          // The request is over: the N+1 runs of its trace have their final length.
+          const found = this.nPlusOne.endTrace(c.traceId);
+          if (found) for (const f of found) this.recordNPlusOne(f, c.key, c.endMs);
           if (c.durationMs > this.requestThreshold(c.key)) this.exemplar(`slow_request:${c.key}`, c.traceId, c.spanId);
           if (c.error) this.exemplar(`error_rate:${c.key}`, c.traceId, c.spanId);
-          break;
+          return;
         }
         case 'query': {
-          this.queries.add(this.seriesOf(this.queries, c.key), c.durationMs, c.error, c.endMs);
-          this.breakdown.add(c.traceId, c.spanId, c.parentSpanId, 'db', c.durationMs, c.summary);
-          if (c.durationMs > this.thresholds.queryMs) this.exemplar(`slow_query:${c.key}`, c.traceId, c.spanId);
-          const found = this.nPlusOne.observe({ traceId: c.traceId, parentSpanId: c.parentSpanId, summary: c.summary ?? c.key, startMs: c.endMs - c.durationMs, endMs: c.endMs });
-          if (found) {
-            this.engine.evaluate('n_plus_one', c.key, found.queries, 5, {
-              inclusive: true,
-              exemplarTraceId: found.traceId,
-              exemplarSpanId: found.parentSpanId,
-              message: `N+1: ${found.queries} sequential "${found.summary}" queries under one span (${Math.round(found.totalMs)} ms)`,
-            });
-          }
+          const summary = c.summary ?? c.key;
+          const key = statementKey(c.system ?? 'other', summary, span.attributes['db.query.text']);
+          if (!this.summaries.has(key) && this.summaries.size < this.maxKeys * 2) this.summaries.set(key, summary);
+          this.queries.add(this.seriesOf(this.queries, key), c.durationMs, c.error, c.endMs);
+          this.breakdown.add(c.traceId, c.spanId, c.parentSpanId, 'db', c.durationMs, c.summary, c.system === 'redis');
+          if (c.durationMs > this.thresholds.queryMs) this.exemplar(`slow_query:${key}`, c.traceId, c.spanId);
+          this.nPlusOne.observe({ traceId: c.traceId, parentSpanId: c.parentSpanId, key, summary, startMs: c.endMs - c.durationMs, endMs: c.endMs });
           break;
         }
         case 'outgoing':
@@ -192,58 +237,158 @@ export class InsightProcessor implements SpanProcessor {
           break;
         default:
       }
+      // A local root that is not a request (a job, a consumer): its trace's work is over.
+      if (c.parentSpanId === undefined || span.parentSpanContext?.isRemote) {
+        const found = this.nPlusOne.endTrace(c.traceId);
+        if (found) for (const f of found) this.recordNPlusOne(f, undefined, c.endMs);
+      }
     } catch {
       this.failed++;
     }
   }
 
-  /** Evaluates every rule over the window (the timer calls this; tests may too). */
+  /** Evaluates every rule (the timer calls this; tests may too). */
   evaluate(): void {
     try {
+      const now = this.now();
+      // Before the warm-up ends no latency rule judges; after it, only what ended after it counts.
+      const warm = now >= this.warmEnd;
+      const since = this.warmEnd;
       for (const key of this.requests.activeKeys()) {
-        const s = this.requests.summary(key);
-        if (!s) continue;
-        const slow = this.exemplars.get(`slow_request:${key}`);
-        this.engine.evaluate('slow_request', key, s.p95, this.requestThreshold(key), {
-          exemplarTraceId: slow?.traceId,
-          exemplarSpanId: slow?.spanId,
-          message: `slow route ${key}: p95 ${Math.round(s.p95)} ms over ${this.requestThreshold(key)} ms`,
-        });
-        if (s.count >= this.thresholds.errorMinSamples) {
+        const threshold = this.requestThreshold(key);
+        const slow = warm ? this.evidence(this.requests, key, this.minSamples, since) : undefined;
+        if (slow) {
+          const exemplar = this.exemplars.get(`slow_request:${key}`);
+          this.engine.evaluate('slow_request', key, slow.s.p95, threshold, {
+            exemplarTraceId: exemplar?.traceId,
+            exemplarSpanId: exemplar?.spanId,
+            message: `slow route ${key}: p95 ${num(slow.s.p95)} ms over ${num(threshold)} ms, ${num(slow.s.count)} requests in the last ${slow.span}`,
+          });
+        }
+        const errors = this.evidence(this.requests, key, this.thresholds.errorMinSamples, -Infinity);
+        if (errors) {
           const failed = this.exemplars.get(`error_rate:${key}`);
-          this.engine.evaluate('error_rate', key, s.errorRate, this.thresholds.errorRate, {
+          this.engine.evaluate('error_rate', key, errors.s.errorRate, this.thresholds.errorRate, {
             exemplarTraceId: failed?.traceId,
             exemplarSpanId: failed?.spanId,
-            message: `errors on ${key}: ${(s.errorRate * 100).toFixed(1)}% of ${s.count} requests`,
+            message: `errors on ${key}: ${(errors.s.errorRate * 100).toFixed(1)}% of ${num(errors.s.count)} requests in the last ${errors.span}`,
           });
         }
       }
       for (const key of this.queries.activeKeys()) {
-        const s = this.queries.summary(key);
-        if (!s) continue;
-        const slow = this.exemplars.get(`slow_query:${key}`);
-        this.engine.evaluate('slow_query', key, s.p95, this.thresholds.queryMs, {
-          exemplarTraceId: slow?.traceId,
-          exemplarSpanId: slow?.spanId,
-          message: `slow query ${key}: p95 ${Math.round(s.p95)} ms over ${this.thresholds.queryMs} ms`,
+        const slow = warm ? this.evidence(this.queries, key, this.minSamples, since) : undefined;
+        if (!slow) continue;
+        const exemplar = this.exemplars.get(`slow_query:${key}`);
+        this.engine.evaluate('slow_query', key, slow.s.p95, this.thresholds.queryMs, {
+          exemplarTraceId: exemplar?.traceId,
+          exemplarSpanId: exemplar?.spanId,
+          message: `slow query ${key}: p95 ${num(slow.s.p95)} ms over ${num(this.thresholds.queryMs)} ms, ${num(slow.s.count)} queries in the last ${slow.span}`,
         });
       }
+      for (const key of this.summaries.keys()) if (!this.queries.summary(key)) this.summaries.delete(key);
+      if (warm) this.evaluateNPlusOne(now);
       this.caches.activeKeys();
-      const r = this.resources();
-      if (r.heapLimit > 0) this.engine.evaluate('memory', 'heap', r.heapUsed / r.heapLimit, this.thresholds.heapRatio, { message: `heap at ${Math.round((r.heapUsed / r.heapLimit) * 100)}% of its limit` });
-      if (this.memoryLimit > 0) {
-        this.engine.evaluate('memory', 'rss', r.rss / this.memoryLimit, this.thresholds.rssRatio, {
-          message: `RSS ${Math.round(r.rss / 2 ** 20)} MiB, ${Math.round((r.rss / this.memoryLimit) * 100)}% of the ${Math.round(this.memoryLimit / 2 ** 20)} MiB limit`,
+      const r = this.runtimeMonitor.sample(now);
+      this.evaluateMemory(r, warm);
+      if (warm && Number.isFinite(r.eventLoopDelayP99Ms)) {
+        this.engine.evaluate('event_loop', 'p99', r.eventLoopDelayP99Ms, this.thresholds.eventLoopP99Ms, {
+          message: `event-loop delay p99 ${num(r.eventLoopDelayP99Ms)} ms over ${num(this.thresholds.eventLoopP99Ms)} ms in the last ${during(this.o.evaluateIntervalMs ?? 5000)}`,
         });
       }
-      if (Number.isFinite(r.eventLoopDelayP99Ms)) {
-        this.engine.evaluate('event_loop', 'p99', r.eventLoopDelayP99Ms, this.thresholds.eventLoopP99Ms, { message: `event-loop delay p99 ${Math.round(r.eventLoopDelayP99Ms)} ms` });
-      }
+      this.engine.sweep();
       this.lastHealth = this.healthWith(r);
     } catch {
       // evaluation is best effort; the next tick tries again
     }
   }
+
+  /**
+   * What a rule may judge a key on: the rule window when it holds `min` samples, else the whole
+   * window when that does; undefined when neither does (no evidence either way).
+   */
+  private evidence(windows: RollingWindows, key: string, min: number, since: number): { s: WindowSummary; span: string } | undefined {
+    const recent = windows.summary(key, this.ruleWindowMs, since);
+    if (recent && recent.count >= min) return { s: recent, span: during(this.ruleWindowMs) };
+    if (this.ruleWindowMs >= this.windowMs) return undefined;
+    const all = windows.summary(key, this.windowMs, since);
+    return all && all.count >= min ? { s: all, span: during(this.windowMs) } : undefined;
+  }
+
+  /** One N+1 occurrence, once its request (or root span) ended. */
+  private recordNPlusOne(f: NPlusOne, route: string | undefined, at: number): void {
+    if (at < this.warmEnd) return;
+    const key = route ? `${route} → ${f.key}` : f.key;
+    let entry = this.nPlusOnes.get(key);
+    if (!entry) {
+      if (this.nPlusOnes.size >= this.maxKeys) {
+        this.nPlusOneDropped++;
+        return;
+      }
+      this.nPlusOnes.set(key, (entry = { route, summary: f.summary, findings: [] }));
+    }
+    entry.findings.push({ at, queries: f.queries, totalMs: f.totalMs, traceId: f.traceId, spanId: f.parentSpanId });
+    if (entry.findings.length > N_PLUS_ONE_KEPT) entry.findings.shift();
+  }
+
+  /**
+   * n_plus_one over the rule window: the median loop length of the occurrences there (so one
+   * loop of 12 reads 12 every time). Requests of the route without any occurrence are
+   * evidence that it is gone; a route without requests leaves the alert to expire.
+   */
+  private evaluateNPlusOne(now: number): void {
+    for (const [key, e] of this.nPlusOnes) {
+      const recent = e.findings.filter((f) => f.at >= now - this.ruleWindowMs);
+      if (recent.length === 0) {
+        if (e.findings.every((f) => f.at < now - this.windowMs)) this.nPlusOnes.delete(key);
+        const ran = e.route !== undefined ? this.requests.summary(e.route, this.ruleWindowMs) : undefined;
+        if (ran) this.engine.evaluate('n_plus_one', key, 0, N_PLUS_ONE_QUERIES, { inclusive: true });
+        continue;
+      }
+      const queries = median(recent.map((f) => f.queries));
+      const totalMs = median(recent.map((f) => f.totalMs));
+      const last = recent[recent.length - 1];
+      const where = e.route ? `per ${e.route} request` : 'under one span';
+      this.engine.evaluate('n_plus_one', key, queries, N_PLUS_ONE_QUERIES, {
+        inclusive: true,
+        maxSeverity: totalMs < N_PLUS_ONE_SLOW_MS ? 'low' : undefined,
+        exemplarTraceId: last.traceId,
+        exemplarSpanId: last.spanId,
+        message: `N+1: ${num(queries)} sequential "${e.summary}" queries ${where} (${num(totalMs)} ms), ${recent.length === 1 ? 'once' : `${num(recent.length)} times`} in the last ${during(this.ruleWindowMs)}`,
+      });
+    }
+  }
+
+  /**
+   * memory: the old-generation heap against its limit, its growth (how soon it would reach the
+   * limit), and RSS against the memory limit. Severity climbs with how much of the headroom
+   * above the threshold is used up, so a heap at 95 % or an RSS over its limit is critical.
+   */
+  private evaluateMemory(r: RuntimeFigures, warm: boolean): void {
+    if (r.heapLimit > 0) {
+      const share = r.heapUsed / r.heapLimit;
+      this.engine.evaluate('memory', 'heap', share, this.thresholds.heapRatio, {
+        ratio: headroomRatio(share, this.thresholds.heapRatio),
+        message: `heap ${mib(r.heapUsed)} MiB, ${pctOf(share)} of its ${mib(r.heapLimit)} MiB limit`,
+      });
+      const growth = this.runtimeMonitor.heapGrowth();
+      if (warm && growth !== undefined) {
+        const left = Math.max(0, r.heapLimit - r.heapUsed);
+        const judged = growth > 0 && share >= HEAP_GROWTH_FLOOR;
+        const msToLimit = judged ? left / growth : Infinity;
+        this.engine.evaluate('memory', 'heap_growth', judged ? HEAP_GROWTH_HORIZON_MS / Math.max(1, msToLimit) : 0, 1, {
+          message: `heap grows ${num((growth * 60_000) / 2 ** 20)} MiB/min: at this rate it reaches its ${mib(r.heapLimit)} MiB limit in ${during(msToLimit)} (${mib(r.heapUsed)} MiB used)`,
+        });
+      }
+    }
+    if (r.memoryLimit > 0) {
+      const share = r.rss / r.memoryLimit;
+      this.engine.evaluate('memory', 'rss', share, this.thresholds.rssRatio, {
+        ratio: headroomRatio(share, this.thresholds.rssRatio),
+        message: `RSS ${mib(r.rss)} MiB, ${pctOf(share)} of the ${mib(r.memoryLimit)} MiB limit`,
+      });
+    }
+  }
+
 
   /** The health report over the window, with its trend and recommendations. */
   health(): InsightHealth {
@@ -251,8 +396,9 @@ export class InsightProcessor implements SpanProcessor {
   }
 
   /** The health report with a runtime snapshot already taken (evaluate() has one). */
-  private healthWith(resources: ReturnType<InsightProcessor['resources']>): InsightHealth {
-    const report = computeHealth({ ...this.healthInput(this.windowMs, 0), resources }, this.o.health);
+  private healthWith(resources: RuntimeFigures): InsightHealth {
+    const alerts = this.engine.active().map((a) => ({ component: COMPONENT_OF[a.rule], severity: a.severity }));
+    const report = computeHealth({ ...this.healthInput(this.windowMs, 0), resources, alerts }, this.o.health);
     const half = this.windowMs / 2;
     const older = computeHealth(this.healthInput(this.windowMs, half), this.o.health).score;
     const recent = computeHealth(this.healthInput(half, 0), this.o.health).score;
@@ -283,12 +429,12 @@ export class InsightProcessor implements SpanProcessor {
     return out.sort((a, b) => b.count * b.p50 - a.count * a.p50);
   }
 
-  /** Every statement summary seen in the window with its figures, most total time first. */
+  /** Every statement seen in the window with its figures, most total time first. */
   queryStats(windowMs?: number): QueryStats[] {
     const out: QueryStats[] = [];
     for (const query of this.queries.activeKeys()) {
       const s = this.queries.summary(query, windowMs);
-      if (s) out.push({ query, count: s.count, errorRate: s.errorRate, p50: s.p50, p95: s.p95, p99: s.p99, rate: s.rate, thresholdMs: this.thresholds.queryMs });
+      if (s) out.push({ query, summary: this.summaries.get(query) ?? query, count: s.count, errorRate: s.errorRate, p50: s.p50, p95: s.p95, p99: s.p99, rate: s.rate, thresholdMs: this.thresholds.queryMs });
     }
     return out.sort((a, b) => b.count * b.p50 - a.count * a.p50);
   }
@@ -308,8 +454,8 @@ export class InsightProcessor implements SpanProcessor {
     return (what === 'requests' ? this.requests : this.queries).overall(windowMs);
   }
 
-  /** The runtime figures the rules read: heap, RSS, event-loop delay p99 (ms, NaN before any sample). */
-  runtime(): { heapUsed: number; heapLimit: number; rss: number; eventLoopDelayP99Ms: number } {
+  /** The runtime figures the rules read (see {@link RuntimeFigures}). */
+  runtime(): RuntimeFigures {
     return this.resources();
   }
 
@@ -319,14 +465,23 @@ export class InsightProcessor implements SpanProcessor {
   }
 
   /** How much the bounds held back: keys folded into `_other`, traces and N+1 groups forgotten. */
-  bounds(): { routesFolded: number; queriesFolded: number; cachesFolded: number; tracesAbandoned: number; nPlusOneEvicted: number; keys: { routes: number; queries: number; caches: number; pendingTraces: number } } {
+  bounds(): {
+    routesFolded: number;
+    queriesFolded: number;
+    cachesFolded: number;
+    tracesAbandoned: number;
+    nPlusOneEvicted: number;
+    nPlusOneDropped: number;
+    keys: { routes: number; queries: number; caches: number; pendingTraces: number; nPlusOne: number };
+  } {
     return {
       routesFolded: this.requests.folded,
       queriesFolded: this.queries.folded,
       cachesFolded: this.caches.folded,
       tracesAbandoned: this.breakdown.abandoned,
       nPlusOneEvicted: this.nPlusOne.evicted,
-      keys: { routes: this.requests.size, queries: this.queries.size, caches: this.caches.size, pendingTraces: this.breakdown.size },
+      nPlusOneDropped: this.nPlusOneDropped,
+      keys: { routes: this.requests.size, queries: this.queries.size, caches: this.caches.size, pendingTraces: this.breakdown.size, nPlusOne: this.nPlusOnes.size },
     };
   }
 
@@ -346,7 +501,7 @@ export class InsightProcessor implements SpanProcessor {
 
   shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.loop?.disable();
+    this.runtimeMonitor.shutdown();
     return Promise.resolve();
   }
 
@@ -387,11 +542,8 @@ export class InsightProcessor implements SpanProcessor {
     this.exemplars.set(id, { traceId, spanId });
   }
 
-  private resources() {
-    const heap = getHeapStatistics();
-    // The histogram counts its own sampling interval in every value: take it off.
-    const p99 = this.loop && this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - RESOLUTION_MS) : Number.NaN;
-    return { heapUsed: heap.used_heap_size, heapLimit: heap.heap_size_limit, eventLoopDelayP99Ms: p99, rss: process.memoryUsage.rss() };
+  private resources(): RuntimeFigures {
+    return this.runtimeMonitor.figures();
   }
 
   private deliver(alert: Alert, transition: Transition): void {
@@ -429,13 +581,20 @@ export class InsightProcessor implements SpanProcessor {
   }
 }
 
-/** The cgroup memory limit, when the process runs under one; 0 when there is none to judge RSS by. */
-function detectMemoryLimit(): number {
-  try {
-    const limit = process.constrainedMemory();
-    // Without a limit Node reports 0 or a huge sentinel; a limit above the machine is no limit.
-    return limit > 0 && limit < totalmem() ? limit : 0;
-  } catch {
-    return 0;
-  }
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** `60 s`, `5 min`, `2.5 min`. */
+function during(ms: number): string {
+  if (!Number.isFinite(ms)) return 'never';
+  return ms >= 120_000 ? `${num(ms / 60_000)} min` : `${num(Math.round(ms / 1000))} s`;
+}
+
+const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const num = (n: number) => NUMBER.format(Math.round(n));
+const mib = (bytes: number) => num(bytes / 2 ** 20);
+const pctOf = (share: number) => `${num(share * 100)}%`;
+

@@ -22,8 +22,10 @@ export interface RouteStats extends LatencyStats {
 }
 
 export interface QueryStats extends LatencyStats {
-  /** `<db.system.name> <db.query.summary>`. */
+  /** The statement key: `<db.system.name> <sanitized statement>` (or `<db.system.name> <db.query.summary>` without SQL text). */
   query: string;
+  /** Its `db.query.summary` (`SELECT products`). */
+  summary: string;
   /** The p95 threshold of the slow_query rule (ms). */
   thresholdMs: number;
 }
@@ -86,9 +88,9 @@ function explain(a: Alert, routes: Map<string, RouteStats>): string | undefined 
       return `${a.key} fails ${pct(a.observed)} of its requests${r ? ` (${num(r.count)} in the window)` : ''}, over the ${pct(a.threshold)} allowed${a.exemplarTraceId ? `; trace ${a.exemplarTraceId} shows one` : ''}.`;
     }
     case 'memory':
-      return a.key === 'rss'
-        ? `The process uses ${pct(a.observed)} of its memory limit (RSS): look for buffers or native memory that keep growing, or give it more memory.`
-        : `The JavaScript heap is at ${pct(a.observed)} of its limit: look for caches or collections that keep growing, or raise --max-old-space-size.`;
+      if (a.key === 'rss') return `The process uses ${pct(a.observed)} of its memory limit (RSS): look for buffers or native memory that keep growing, or give it more memory.`;
+      if (a.key === 'heap_growth') return `The JavaScript ${a.message}; look for caches, maps or arrays that keep what they are given without a bound.`;
+      return `The JavaScript heap is at ${pct(a.observed)} of its limit: look for caches or collections that keep growing, or raise --max-old-space-size.`;
     case 'event_loop':
       return `The event loop is blocked: delay p99 ${ms(a.observed)}. Look for synchronous work on the request path (large JSON, crypto, sync file access) and move it off the loop.`;
     default:

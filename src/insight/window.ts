@@ -17,6 +17,12 @@ export interface WindowOptions {
   quantiles?: boolean;
   /** Apdex T (ms) every observation is classified against; 0 turns Apdex counting off. @default 0 */
   apdexMs?: number;
+  /**
+   * A moment (ms since the epoch) at which every series starts a new slice, so that reading
+   * with `since` = this moment leaves out everything recorded before it (the warm-up).
+   * @default none
+   */
+  cutAt?: number;
   now?: () => number;
 }
 
@@ -104,6 +110,7 @@ export class RollingWindows {
   private readonly accuracy: number;
   private readonly quantiles: boolean;
   private readonly apdexMs: number;
+  private readonly cutAt: number;
   private readonly now: () => number;
   /** Observations whose key was folded into `_other` because the key cap was reached. */
   folded = 0;
@@ -115,6 +122,7 @@ export class RollingWindows {
     this.accuracy = o.relativeAccuracy ?? 0.02;
     this.quantiles = o.quantiles ?? true;
     this.apdexMs = o.apdexMs ?? 0;
+    this.cutAt = o.cutAt ?? -Infinity;
     this.now = o.now ?? Date.now;
   }
 
@@ -181,11 +189,14 @@ export class RollingWindows {
     }
   }
 
-  /** The window's figures for one key, or undefined when it has no observation in the window. */
-  summary(key: string, windowMs = this.windowMs): WindowSummary | undefined {
+  /**
+   * The window's figures for one key (its last `windowMs`, leaving out slices that started
+   * before `since`), or undefined when it has no observation there.
+   */
+  summary(key: string, windowMs = this.windowMs, since = -Infinity): WindowSummary | undefined {
     const series = this.keys.get(key);
     if (!series) return undefined;
-    return this.merge([series], windowMs);
+    return this.merge([series], windowMs, since);
   }
 
   /** The window's figures over every key together (`_other` included). */
@@ -193,9 +204,9 @@ export class RollingWindows {
     return this.merge(this.keys.values(), windowMs);
   }
 
-  private merge(all: Iterable<Series>, windowMs: number): WindowSummary | undefined {
+  private merge(all: Iterable<Series>, windowMs: number, since = -Infinity): WindowSummary | undefined {
     const now = this.now();
-    const from = this.from(now, windowMs);
+    const from = Math.max(this.from(now, windowMs), since);
     const merged = this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined;
     let errors = 0;
     let count = 0;
@@ -272,7 +283,8 @@ export class RollingWindows {
     const t: WindowTotals = { count: 0, errors: 0, satisfied: 0, tolerating: 0, frustrated: 0 };
     for (const series of this.keys.values()) {
       for (const s of series.slices) {
-        if (s.start < from || s.start > to) continue;
+        // A slice cut at the warm-up's end starts off the grid: place it by its grid slice.
+        if (s.start < from || this.sliceStart(s.start) > to) continue;
         t.count += s.count;
         t.errors += s.errors;
         t.satisfied += s.satisfied;
@@ -301,9 +313,12 @@ export class RollingWindows {
   private slice(series: Series, at: number | undefined): Slice {
     const slices = series.slices;
     const last = slices[slices.length - 1];
-    if (last && at !== undefined && at >= last.start && at < last.start + this.sliceMs) return last;
+    if (last && at !== undefined && at >= last.start && at < last.start + this.sliceMs && (at < this.cutAt || last.start >= this.cutAt)) return last;
     // Outside the newest slice (or no `at`): the clock decides, never a span's own time.
-    const start = this.sliceStart(this.now());
+    const now = this.now();
+    let start = this.sliceStart(now);
+    // Past the cut, the first slice starts at the cut itself: nothing from before shares it.
+    if (now >= this.cutAt && start < this.cutAt) start = this.cutAt;
     if (last && last.start >= start) return last;
     const made: Slice = {
       start,

@@ -83,12 +83,13 @@ if (!existsSync(CHROMIUM)) {
           OTEL_SERVICE_NAME: 'page-fixture',
           HEALTHSPAN_SLOW_REQUEST_MS: '100',
           HEALTHSPAN_INSIGHT_INTERVAL_MS: '200',
+          HEALTHSPAN_INSIGHT_WARMUP_MS: '0',
         }),
         chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] }),
       ]);
       // Traffic: slow, fast, database, failing, and a cache with misses then hits.
       const codes = await Promise.all([
-        ...Array.from({ length: 10 }, () => hit('/slow')),
+        ...Array.from({ length: 20 }, () => hit('/slow')), // a rule judges a p95 from 20 requests on
         ...Array.from({ length: 30 }, () => hit('/fast')),
         ...Array.from({ length: 25 }, (_, i) => hit(`/users/${i + 1}`)),
         ...Array.from({ length: 5 }, () => hit('/fail')),
@@ -179,8 +180,8 @@ if (!existsSync(CHROMIUM)) {
       expect(await page.locator('[data-testid="route"][data-route="GET /cached/:id"] [data-testid="split"]').textContent()).toMatch(/cache [\d.]+%/);
 
       // The statement and the cache, with the hit rate the API reports (18 hits of 24: 75%).
-      expect(a.queries.map((q) => q.query)).toContain('postgresql SELECT');
-      expect(await page.locator('[data-testid="query"][data-query="postgresql SELECT"]').count()).toBe(1);
+      expect(a.queries.map((q) => q.query)).toContain('postgresql SELECT $1::int AS id');
+      expect(await page.locator('[data-testid="query"][data-query="postgresql SELECT $1::int AS id"]').count()).toBe(1);
       const users = a.caches.find((c) => c.name === 'users')!;
       expect(users).toMatchObject({ lookups: 24, hitRate: 0.75 });
       expect(await page.locator('[data-testid="cache"][data-cache="users"] [data-testid="hit-rate"]').textContent()).toBe(`${Math.round(users.hitRate * 100)}%`);

@@ -30,9 +30,10 @@ async function setup(env: Record<string, string>): Promise<{ receiver: OtlpRecei
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_BSP_SCHEDULE_DELAY: '100',
     OTEL_BLRP_SCHEDULE_DELAY: '100',
-    // One 100 ms request against a 20 ms threshold: p95/threshold > 3, a critical slow_request.
+    // 100 ms requests against a 20 ms threshold: p95/threshold > 3, a critical slow_request.
     HEALTHSPAN_SLOW_REQUEST_MS: '20',
     HEALTHSPAN_INSIGHT_INTERVAL_MS: '200',
+    HEALTHSPAN_INSIGHT_WARMUP_MS: '0',
     SLOW_MS: '100',
     ...env,
   });
@@ -50,17 +51,21 @@ async function firstTransition(app: App): Promise<{ transition: string; alert: A
   throw new Error(`no alert transition\nstdout: ${app.stdout()}\nstderr: ${app.stderr()}`);
 }
 
+/** The 20 slow requests a rule needs before it judges the route's p95, at once. */
+const slowBurst = (app: App) => Promise.all(Array.from({ length: 20 }, () => get(`${app.url}/slow`)));
+const allSlow = (receiver: OtlpReceiver) => receiver.waitForSpans((all) => all.filter((s) => s.name === 'GET /slow').length >= 20);
+
 const transitions = (app: App) => app.stdout().split('\n').filter((l) => l.startsWith('alert ')).length;
 
 describe('alert log records under --import', () => {
   it('OTEL_LOGS_EXPORTER=otlp: one healthspan.alert record per transition, linked to the slow request span', async () => {
     const { receiver, app } = await setup({ OTEL_LOGS_EXPORTER: 'otlp' });
     expect(app.stderr()).toContain(`logs:             otlp http/protobuf → ${receiver.url}/v1/logs (alert records)`);
-    await get(`${app.url}/slow`);
+    await slowBurst(app);
     const { transition, alert } = await firstTransition(app);
     expect([transition, alert.rule, alert.key, alert.severity]).toEqual(['fired', 'slow_request', 'GET /slow', 'critical']);
 
-    const [span] = (await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /slow'))).filter((s) => s.name === 'GET /slow');
+    const span = (await allSlow(receiver)).find((s) => s.spanId === alert.exemplarSpanId)!;
     expect(span.kind).toBe(SERVER);
     await receiver.waitForLogs(1);
     // SIGTERM flushes everything still queued: nothing more than the one record may arrive.
@@ -91,18 +96,19 @@ describe('alert log records under --import', () => {
       resource: expect.objectContaining({ 'service.name': 'alert-log-app', 'telemetry.distro.name': 'healthspan' }),
       scope: { name: 'healthspan', version: expect.any(String) },
     });
-    expect(log.body).toMatch(/^slow route GET \/slow: p95 [\d,]+ ms over 20 ms$/);
+    expect(log.body).toMatch(/^slow route GET \/slow: p95 [\d,]+ ms over 20 ms, 20 requests in the last 60 s$/);
     // The record and the span agree on the exemplar the alert itself carries.
     expect([alert.exemplarTraceId, alert.exemplarSpanId]).toEqual([span.traceId, span.spanId]);
     // The only span is the request's: emitting and exporting the record traced nothing.
-    expect(receiver.spans.map((s) => s.name)).toEqual(['GET /slow']);
+    expect(new Set(receiver.spans.map((s) => s.name))).toEqual(new Set(['GET /slow']));
+    expect(receiver.spans).toHaveLength(20);
     expect(receiver.requests.filter((r) => r.path === '/v1/logs').every((r) => r.protocol === 'http/protobuf')).toBe(true);
   });
 
   it('OTEL_LOGS_EXPORTER=none: the alert fires and no log record is sent', async () => {
     const { receiver, app } = await setup({ OTEL_LOGS_EXPORTER: 'none' });
     expect(app.stderr()).toContain('logs:             none\n');
-    await get(`${app.url}/slow`);
+    await slowBurst(app);
     expect((await firstTransition(app)).alert).toMatchObject({ rule: 'slow_request', key: 'GET /slow', severity: 'critical' });
     await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /slow'));
     await new Promise((r) => setTimeout(r, 400)); // 4 × OTEL_BLRP_SCHEDULE_DELAY
@@ -116,9 +122,9 @@ describe('alert log records under --import', () => {
   it('a record still queued at SIGTERM is flushed before the process exits', async () => {
     // A schedule delay far beyond the test: only the shutdown on SIGTERM can send the record.
     const { receiver, app } = await setup({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_BLRP_SCHEDULE_DELAY: '600000' });
-    await get(`${app.url}/slow`);
+    await slowBurst(app);
     await firstTransition(app);
-    await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /slow'));
+    await allSlow(receiver);
     expect(receiver.logs).toEqual([]);
     const { signal } = await app.stop('SIGTERM');
     expect(signal).toBe('SIGTERM'); // the app has no handler: healthspan flushed, then re-raised it
@@ -134,7 +140,7 @@ describe('alert log records under --import', () => {
       OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '1000',
     });
     receiver.setFailure('http503'); // every export from now on, the alert's record included
-    await get(`${app.url}/slow`);
+    await slowBurst(app);
     await firstTransition(app);
     let dropped: number | undefined;
     for (let i = 0; i < 60 && !dropped; i++) {

@@ -185,10 +185,36 @@ describe('weighting', () => {
 });
 
 describe('total', () => {
-  it('sits at most 25 points above the worst component', () => {
+  it('is not capped by its worst component by default: a cold cache alone reads 90, not unhealthy', () => {
     const input = { ...healthy, cache: { hits: 0, misses: 100 } }; // weighted mean 90, cache 0
-    expect(computeHealth(input)).toMatchObject({ score: 25, status: 'unhealthy' });
-    expect(computeHealth(input, { maxAboveWorst: 100 }).score).toBe(90);
+    expect(computeHealth(input)).toMatchObject({ score: 90, status: 'healthy' });
+    expect(computeHealth(input, { maxAboveWorst: 25 })).toMatchObject({ score: 25, status: 'unhealthy' });
+  });
+
+  it.each([
+    ['low', 94, 80],
+    ['medium', 84, 60],
+    ['high', 70, 40],
+    ['critical', 45, 10],
+  ] as const)('a firing %s alert caps the total at %i and its component at %i', (severity, total, component) => {
+    const r = computeHealth({ ...healthy, alerts: [{ component: 'database', severity }] });
+    expect(r.score).toBe(total);
+    expect(r.cappedBy).toEqual({ severity, cap: total });
+    expect(r.components.find((c) => c.name === 'database')).toMatchObject({ score: component, detail: `Apdex 1.00 over 100 queries (T = 100 ms); capped at ${component} by a firing ${severity} alert` });
+  });
+
+  it('takes the most severe of several alerts, and leaves a lower score as it is', () => {
+    const r = computeHealth({ ...healthy, errors: { total: 1000, failed: 100 }, alerts: [{ component: 'errors', severity: 'low' }, { component: 'database', severity: 'high' }] });
+    expect(r.components.find((c) => c.name === 'errors')!.score).toBe(0); // already under the low cap
+    expect(r.score).toBe(66); // 100 − 25 (errors 0) − 0.15 × 60 (database capped at 40), under the high cap of 70
+    expect(computeHealth({ requests: reqs(0, 0, 100), alerts: [{ component: 'responseTime', severity: 'low' }] })).toMatchObject({ score: 0 });
+  });
+
+  it('scores RSS against the memory limit in resources: 80 % and under → 100, the limit → 0', () => {
+    const at = (rss: number) => only({ resources: { heapUsed: 1, heapLimit: 100, eventLoopDelayP99Ms: 1, rss, memoryLimit: 1000 } });
+    expect(at(800).score).toBe(100);
+    expect(at(900).score).toBe(50);
+    expect(at(1020)).toMatchObject({ score: 0, detail: 'heap 1% of limit, RSS 102% of the memory limit, event-loop delay p99 1 ms' });
   });
 
   it('is the weighted mean when the cap does not bite', () => {

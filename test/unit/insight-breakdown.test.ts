@@ -23,11 +23,22 @@ describe('TraceBreakdown', () => {
 
   it('does not count an operation nested in a counted one twice (Redis under a cache lookup)', () => {
     const b = new TraceBreakdown();
-    b.add('t1', 'redis', 'lookup', 'db', 4, 'GET ?'); // ends first, inside the lookup
+    b.add('t1', 'redis', 'lookup', 'db', 4, 'GET ?', true); // ends first, inside the lookup
     b.add('t1', 'lookup', 'req', 'cache', 6);
     const split = b.take('t1', 50)!;
     expect([split.db, split.cache]).toEqual([0, 6]);
     expect(split.queries.some((q) => q.counted)).toBe(false);
+  });
+
+  it("counts a loader's query under a cache miss as database time, taken off the cache's", () => {
+    const b = new TraceBreakdown();
+    b.add('t1', 'l2', 'wrap', 'db', 2, 'GET', true); // the cache's own Redis read: cache time
+    b.add('t1', 'q', 'wrap', 'db', 30, 'SELECT users'); // the loader
+    b.add('t1', 'call', 'wrap', 'http', 10); // the loader's outgoing call
+    b.add('t1', 'wrap', 'req', 'cache', 45);
+    const split = b.take('t1', 50)!;
+    expect([split.db, split.http, split.cache]).toEqual([30, 10, 5]);
+    expect(split.queries.filter((q) => q.counted).map((q) => q.summary)).toEqual(['SELECT users']);
   });
 
   it('scales parallel operations that add up to more than the request down to its duration', () => {

@@ -14,7 +14,7 @@ function setup(thresholds: ConstructorParameters<typeof InsightProcessor>[0] = {
   const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
   const meterProvider = new MeterProvider({ readers: [reader] });
   const lines: string[] = [];
-  const insight = new InsightProcessor({ evaluateIntervalMs: 0, meter: meterProvider.getMeter('healthspan'), warn: (l) => lines.push(l), ...thresholds });
+  const insight = new InsightProcessor({ evaluateIntervalMs: 0, warmupMs: 0, meter: meterProvider.getMeter('healthspan'), warn: (l) => lines.push(l), ...thresholds });
   made.push(insight);
   const spans = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [insight, new SimpleSpanProcessor({ exporter: spans })] });
@@ -84,7 +84,7 @@ describe('InsightProcessor', () => {
     expect(events).toEqual(['fired slow_request GET /slow medium']);
     const [alert] = insight.engine.active();
     expect(alert.exemplarTraceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(lines[0]).toMatch(/^alert fired \[medium\] slow route GET \/slow: p95 1\d{3} ms over 1000 ms \(trace [0-9a-f]{32}\)$/);
+    expect(lines[0]).toMatch(/^alert fired \[medium\] slow route GET \/slow: p95 1,\d{3} ms over 1,000 ms, 30 requests in the last 60 s \(trace [0-9a-f]{32}\)$/);
   });
 
   it('quotes in alert messages and recommendations the figure that fired the alert, not a later one', () => {
@@ -119,7 +119,7 @@ describe('InsightProcessor', () => {
 
   it('fires slow_query by statement summary and error_rate once a route has enough requests', () => {
     const { insight, request, query, events } = setup();
-    for (let i = 0; i < 10; i++) query('SELECT users', 350);
+    for (let i = 0; i < 20; i++) query('SELECT users', 350);
     for (let i = 0; i < 19; i++) request('/pay', 5, i < 10 ? 503 : 200);
     insight.evaluate();
     expect(events).toEqual(['fired slow_query postgresql SELECT users critical']);
@@ -128,12 +128,21 @@ describe('InsightProcessor', () => {
     expect(events).toContain('fired error_rate GET /pay critical');
   });
 
-  it('reports an N+1 at once, with the trace that shows it', () => {
-    const { query, events, insight } = setup();
-    const parent = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
-    for (let i = 0; i < 6; i++) query('SELECT orders', 15, parent, 1_000_000 + i * 20);
-    expect(events).toEqual(['fired n_plus_one postgresql SELECT orders low']);
-    expect(insight.engine.active()[0]).toMatchObject({ exemplarTraceId: parent.traceId, observed: 5 });
+  it('reports an N+1 once its request ended, keyed by route and statement, with its whole length', () => {
+    const { query, events, insight, spans } = setup();
+    const provider = new TracerProvider({ spanProcessors: [insight, new SimpleSpanProcessor({ exporter: spans })] });
+    const http = provider.getTracer('healthspan-http-server');
+    const t0 = Date.now();
+    const req = http.startSpan('GET /orders', { kind: SpanKind.SERVER, startTime: t0, attributes: { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 200 } });
+    const parent = { traceId: req.spanContext().traceId, spanId: req.spanContext().spanId };
+    for (let i = 0; i < 12; i++) query('SELECT orders', 15, parent, t0 + i * 20);
+    insight.evaluate();
+    expect(events).toEqual([]); // the request is still running: its loop may go on
+    req.end(t0 + 300);
+    insight.evaluate();
+    expect(events).toEqual(['fired n_plus_one GET /orders → postgresql SELECT orders high']);
+    expect(insight.engine.active()[0]).toMatchObject({ exemplarTraceId: parent.traceId, exemplarSpanId: parent.spanId, observed: 12 });
+    expect(insight.engine.active()[0].message).toBe('N+1: 12 sequential "SELECT orders" queries per GET /orders request (180 ms), once in the last 60 s');
   });
 
   it('scores health from the same spans and exposes alerts and score as metrics', async () => {
@@ -220,7 +229,7 @@ describe('InsightProcessor', () => {
     for (let i = 0; i < 30; i++) request('/fast', 20);
     const parent = { traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'c7ad6b7169203331' };
     for (let i = 0; i < 30; i++) request('/report', 1500);
-    query('SELECT report', 300, parent);
+    for (let i = 0; i < 20; i++) query('SELECT report', 300, parent);
     insight.evaluate();
     const h = insight.health();
     // The query is 3× over its threshold (high), the route 1.5× (medium): most severe first.

@@ -4,7 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { classify } from '../../src/insight/classify.js';
 import { OTHER_KEY, RollingWindows } from '../../src/insight/window.js';
 
-function windows(options: { maxKeys?: number } = {}) {
+function windows(options: { maxKeys?: number; cutAt?: number } = {}) {
   let now = 1_000_000;
   const w = new RollingWindows({ windowMs: 60_000, slices: 6, now: () => now, ...options });
   return { w, tick: (ms: number) => (now += ms) };
@@ -92,5 +92,23 @@ describe('classify', () => {
     expect(c).toMatchObject(want);
     expect(c.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(c.durationMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('RollingWindows cut (the warm-up end)', () => {
+  it('starts a new slice at the cut, so reading since the cut leaves out everything before it', () => {
+    // 10 s slices from 1 000 000; the cut falls mid-slice, at 1 004 000.
+    const { w, tick } = windows({ cutAt: 1_004_000 });
+    w.record('q', 900); // cold, before the cut
+    tick(3000);
+    w.record('q', 900);
+    tick(2000); // 1 005 000: past the cut, same grid slice
+    for (let i = 0; i < 4; i++) w.record('q', 5);
+    expect(w.summary('q')!.count).toBe(6); // the window still holds everything
+    expect(w.summary('q', 60_000, 1_004_000)).toMatchObject({ count: 4, max: expect.closeTo(5, 0) });
+    expect(w.totals().count).toBe(6);
+    tick(10_000); // the next grid slice: slices go on as before
+    w.record('q', 7);
+    expect(w.summary('q', 60_000, 1_004_000)!.count).toBe(5);
   });
 });

@@ -4,6 +4,7 @@ import { NPlusOneDetector, type QueryObservation } from '../../src/insight/n-plu
 const q = (i: number, over: Partial<QueryObservation> = {}): QueryObservation => ({
   traceId: 't1',
   parentSpanId: 'p1',
+  key: 'postgresql SELECT * FROM orders WHERE id = $1',
   summary: 'SELECT orders',
   startMs: i * 20,
   endMs: i * 20 + 12,
@@ -11,47 +12,51 @@ const q = (i: number, over: Partial<QueryObservation> = {}): QueryObservation =>
 });
 
 describe('NPlusOneDetector', () => {
-  it('reports 5 sequential queries of one summary under one parent totalling over 50 ms, once', () => {
+  it('reports a loop once its trace is over, with its whole length and time', () => {
     const d = new NPlusOneDetector();
-    const seen = [0, 1, 2, 3, 4, 5, 6].map((i) => d.observe(q(i)));
-    expect(seen.slice(0, 4)).toEqual([undefined, undefined, undefined, undefined]);
-    expect(seen[4]).toEqual({ traceId: 't1', parentSpanId: 'p1', summary: 'SELECT orders', queries: 5, totalMs: 60 });
-    expect(seen.slice(5)).toEqual([undefined, undefined]);
+    for (let i = 0; i < 12; i++) d.observe(q(i));
+    expect(d.endTrace('t1')).toEqual([{ traceId: 't1', parentSpanId: 'p1', key: 'postgresql SELECT * FROM orders WHERE id = $1', summary: 'SELECT orders', queries: 12, totalMs: 144 }]);
+    expect(d.endTrace('t1')).toBeUndefined(); // forgotten
+    expect(d.size).toBe(0);
   });
 
-  it('does not report fast repeats (total under 50 ms)', () => {
+  it('reports a fast loop too (12 × 0.5 ms): how fast is for the severity to say, not for detection', () => {
     const d = new NPlusOneDetector();
-    const seen = [0, 1, 2, 3, 4, 5].map((i) => d.observe(q(i, { endMs: i * 20 + 5 })));
-    expect(seen.every((s) => s === undefined)).toBe(true);
+    for (let i = 0; i < 12; i++) d.observe(q(i, { startMs: i, endMs: i + 0.5 }));
+    expect(d.endTrace('t1')).toMatchObject([{ queries: 12, totalMs: 6 }]);
   });
 
-  it('does not count queries that run in parallel', () => {
+  it('does not report 4 repeats, nor queries that run in parallel', () => {
     const d = new NPlusOneDetector();
-    const seen = [0, 1, 2, 3, 4, 5].map((i) => d.observe(q(i, { startMs: 0, endMs: 30 })));
-    expect(seen.every((s) => s === undefined)).toBe(true);
+    for (let i = 0; i < 4; i++) d.observe(q(i));
+    for (let i = 0; i < 6; i++) d.observe(q(0, { traceId: 't2', startMs: 0, endMs: 30 }));
+    expect(d.endTrace('t1')).toBeUndefined();
+    expect(d.endTrace('t2')).toBeUndefined();
   });
 
-  it('keeps summaries, parents and traces apart', () => {
+  it('keeps statements, parents and traces apart: three different queries are not an N+1', () => {
     const d = new NPlusOneDetector();
-    const mixed = [
-      q(0),
-      q(1, { summary: 'SELECT users' }),
-      q(2, { parentSpanId: 'p2' }),
-      q(3, { traceId: 't2' }),
-      q(4),
-      q(5),
-      q(6),
-    ].map((x) => d.observe(x));
-    expect(mixed.every((s) => s === undefined)).toBe(true);
-    expect(d.observe(q(7))).toMatchObject({ queries: 5 });
+    for (let i = 0; i < 6; i++) d.observe(q(i, { key: `postgresql SELECT * FROM t${i % 3}` }));
+    for (let i = 0; i < 4; i++) d.observe(q(10 + i, { parentSpanId: 'p2' }));
+    for (let i = 0; i < 4; i++) d.observe(q(20 + i, { traceId: 't2' }));
+    expect(d.endTrace('t1')).toBeUndefined();
+    expect(d.endTrace('t2')).toBeUndefined();
   });
 
-  it('bounds the groups it tracks, counting what it forgets, and forgets a parent that ended', () => {
+  it('counts the longest sequential run when a loop is interrupted by a parallel batch', () => {
+    const d = new NPlusOneDetector();
+    for (let i = 0; i < 7; i++) d.observe(q(i));
+    d.observe(q(7, { startMs: 100, endMs: 200 })); // overlaps the last one: a new run
+    for (let i = 0; i < 2; i++) d.observe(q(11 + i));
+    expect(d.endTrace('t1')).toMatchObject([{ queries: 7 }]);
+  });
+
+  it('bounds the groups it tracks, counting what it forgets', () => {
     const d = new NPlusOneDetector({ maxGroups: 100 });
-    for (let i = 0; i < 1000; i++) d.observe(q(0, { parentSpanId: `p${i}` }));
+    for (let i = 0; i < 1000; i++) d.observe(q(0, { traceId: `t${i}` }));
     expect(d.size).toBe(100);
     expect(d.evicted).toBe(900);
-    d.endParent('t1', 'p999');
+    d.endTrace('t999');
     expect(d.size).toBe(99);
   });
 });
