@@ -32,6 +32,7 @@ if (!promtool && !IN_CI) console.warn(`test/prometheus/rules.test.ts: skipping t
 const ALERTS = [
   'HealthspanHealthLow',
   'HealthspanAlertFiring',
+  'HealthspanFleetDegraded',
   'HealthspanHighErrorRate',
   'HealthspanSlowRoute',
   'HealthspanSlowQuery',
