@@ -9,8 +9,8 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
 };
 const define = { __HEALTHSPAN_VERSION__: JSON.stringify(pkg.version) };
 
-// What a user installs is `dependencies` (the OpenTelemetry API the app shares with us, the two
-// module-hook libraries, keyv) and, when asked for, the optional peers (@grpc/grpc-js, redis).
+// What a user installs is `dependencies` (the OpenTelemetry API the app shares with us,
+// import-in-the-middle, whose loader hook files Node loads by name, and keyv) and, when asked for, the optional peers (@grpc/grpc-js, redis).
 // Everything else — the OpenTelemetry SDK, exporters and contrib instrumentations — is bundled
 // here from our locked, de-duplicated tree: one copy of each, whatever else the app installs.
 // tsup keeps `dependencies` and `peerDependencies` external by default; these are the extras.
@@ -100,6 +100,8 @@ const common: Options = {
     options.mainFields = ['module', 'main'];
     options.conditions = ['module'];
     options.legalComments = 'none';
+    // require-in-the-middle is bundled; its trace logging (`debug`) is not (scripts/stubs/debug.cjs).
+    options.alias = { ...options.alias, debug: './scripts/stubs/debug.cjs' };
     // Less to parse at every start; names are kept, so stack traces stay readable.
     options.minifyWhitespace = true;
     options.minifySyntax = true;
