@@ -60,6 +60,8 @@ export interface InsightOptions {
   warmupMs?: number;
   /** The old-generation limit the heap is judged against (bytes). @default from V8 (heap limit − young generation) */
   heapLimitBytes?: number;
+  /** Shortest stretch the event-loop p99 is read over (ms). @default 5000 */
+  eventLoopWindowMs?: number;
   /** How often rules are evaluated (an unref'd timer). @default 5000 */
   evaluateIntervalMs?: number;
   /** Distinct routes / statements tracked; later ones fold into `_other`. @default 200 */
@@ -168,7 +170,7 @@ export class InsightProcessor implements SpanProcessor {
     this.queries = new RollingWindows({ ...windows, apdexMs: o.health?.queryThresholdMs ?? HEALTH_DEFAULTS.queryThresholdMs });
     this.caches = new RollingWindows({ ...windows, maxKeys: Math.min(this.maxKeys, 64), quantiles: false });
     this.breakdown = new TraceBreakdown({ maxTraces: o.maxPendingTraces });
-    this.runtimeMonitor = new RuntimeMonitor({ memoryLimitBytes: o.memoryLimitBytes, heapLimitBytes: o.heapLimitBytes });
+    this.runtimeMonitor = new RuntimeMonitor({ memoryLimitBytes: o.memoryLimitBytes, heapLimitBytes: o.heapLimitBytes, eventLoopWindowMs: o.eventLoopWindowMs });
     this.engine = new AlertEngine({ ...o.alerts, now: this.now, onTransition: (a, t) => this.deliver(a, t) });
     const every = o.evaluateIntervalMs ?? 5000;
     if (every > 0) {
@@ -292,7 +294,7 @@ export class InsightProcessor implements SpanProcessor {
       this.evaluateMemory(r, warm);
       if (warm && Number.isFinite(r.eventLoopDelayP99Ms)) {
         this.engine.evaluate('event_loop', 'p99', r.eventLoopDelayP99Ms, this.thresholds.eventLoopP99Ms, {
-          message: `event-loop delay p99 ${num(r.eventLoopDelayP99Ms)} ms over ${num(this.thresholds.eventLoopP99Ms)} ms in the last ${during(this.o.evaluateIntervalMs ?? 5000)}`,
+          message: `event-loop delay p99 ${num(r.eventLoopDelayP99Ms)} ms over ${num(this.thresholds.eventLoopP99Ms)} ms in the last ${during(this.runtimeMonitor.loopWindowMs)}`,
         });
       }
       this.engine.sweep();

@@ -28,13 +28,20 @@ export interface RuntimeMonitorOptions {
   memoryLimitBytes?: number;
   /** The old-generation limit (bytes). @default {@link oldSpaceLimit} of V8's heap limit */
   heapLimitBytes?: number;
+  /**
+   * Shortest stretch the event-loop p99 is read over: one stall of the process (a GC pause,
+   * a busy machine not scheduling it) is 1 tick of 250 in 5 s, never the p99, but a block
+   * every second is. @default 5000
+   */
+  eventLoopWindowMs?: number;
 }
 
 /**
  * The runtime figures insight judges: the old-generation heap against its own limit (and how
  * its floor moves), RSS against the memory limit, and the event-loop delay of each interval
  * between two {@link sample} calls (a fresh histogram every time, so a block is seen in the
- * interval it happened in and forgotten after it).
+ * interval it happened in and forgotten after it). An interval lasts at least
+ * `eventLoopWindowMs`: with rules evaluated every second, the p99 still covers 5 s.
  */
 export class RuntimeMonitor {
   private readonly loop: IntervalHistogram | undefined;
@@ -42,8 +49,13 @@ export class RuntimeMonitor {
   private readonly memoryLimit: number;
   private readonly heapSamples: { t: number; used: number }[] = [];
   private loopP99 = Number.NaN;
+  private loopSince = Number.NaN;
+  /** How long the last closed event-loop interval lasted (ms). */
+  loopWindowMs = Number.NaN;
+  private readonly loopWindow: number;
 
   constructor(o: RuntimeMonitorOptions = {}) {
+    this.loopWindow = Math.max(0, o.eventLoopWindowMs ?? 5000);
     this.heapLimit = o.heapLimitBytes ?? oldSpaceLimit(getHeapStatistics().heap_size_limit);
     this.memoryLimit = o.memoryLimitBytes ?? detectMemoryLimit();
     let loop: IntervalHistogram | undefined;
@@ -56,10 +68,13 @@ export class RuntimeMonitor {
     this.loop = loop;
   }
 
-  /** Closes the interval: its event-loop p99 and a heap sample are taken; returns the figures. */
+  /** Takes a heap sample and, once the event-loop interval is long enough, closes it; returns the figures. */
   sample(now: number): RuntimeFigures {
     const h = this.loop;
-    if (h) {
+    if (Number.isNaN(this.loopSince)) this.loopSince = now - this.loopWindow; // the histogram runs since construction
+    if (h && now - this.loopSince >= this.loopWindow) {
+      this.loopWindowMs = now - this.loopSince;
+      this.loopSince = now;
       // Each value is the gap between two ticks of a RESOLUTION_MS timer: a block of B ms reads
       // B to B + RESOLUTION_MS; half the interval off is the unbiased estimate (±10 ms).
       this.loopP99 = h.count > 0 ? Math.max(0, h.percentile(99) / 1e6 - RESOLUTION_MS / 2) : Number.NaN;

@@ -3,7 +3,7 @@
 // and severity band, nothing else, and show in the score (critical < 60, high < 75). Timings
 // are recorded for the report, never asserted: a loaded 2-core CI machine decides them.
 import { afterAll, describe, expect, it } from 'vitest';
-import { everyday, load, observation, report, startScenarioApp, watch, type Load, type Observation, type ScenarioApp } from './harness.ts';
+import { everyday, load, observation, record, report, startScenarioApp, watch, type Load, type Observation, type ScenarioApp } from './harness.ts';
 
 const all: Observation[] = [];
 afterAll(() => report('faults', all));
@@ -28,7 +28,10 @@ async function begin(name: string, expected: Record<string, string[]>, start: Pa
   await sleep(5000);
   const before = await app.analytics();
   o.scoreBefore = before.health.score;
-  for (const a of before.alerts) o.falseAlerts.push(`${a.rule} ${a.key} [${a.severity}] before the fault`);
+  const seen = observation('baseline');
+  record(seen, before, Date.now());
+  for (const a of seen.falseAlerts) o.falseAlerts.push(`${a} before the fault`);
+  o.notes.push(...seen.notes);
   return { app, loads, o };
 }
 
