@@ -31,7 +31,7 @@ describe('defaults', () => {
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
     expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000, warmupMs: 30000, healthWeights: {}, apdexMs: 500, memoryLimitMb: undefined, webhookUrl: undefined });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
-    expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance', 'container']);
     expect(config.http.requestHeaders).toEqual([]);
     expect(config.strict).toBe(false);
   });
