@@ -57,6 +57,28 @@ type Factory = (ctx: InstrumentationContext) => Instrumentation | Instrumentatio
 
 publishVendorShared();
 
+const routerServers = new WeakMap<object, boolean>();
+
+/**
+ * Whether the server that took this request hands it to a router: an express app
+ * (`app.handle`, `app.set`), koa's `callback()` (`handleRequest`) or fastify's `preRouting`.
+ * Decided once per server. A listener we cannot recognise (say, a wrapper around an express
+ * app) counts as bare; 404s never get a template either way.
+ */
+function servedByRouter(req: IncomingMessage | undefined): boolean {
+  const server = (req?.socket as { server?: { listeners?: (e: string) => unknown[] } } | undefined)?.server;
+  if (!server?.listeners) return true;
+  let known = routerServers.get(server);
+  if (known === undefined) {
+    known = server.listeners('request').some((l) => {
+      const f = l as { name?: string; handle?: unknown; set?: unknown };
+      return (typeof f.handle === 'function' && typeof f.set === 'function') || f.name === 'handleRequest' || f.name === 'preRouting';
+    });
+    routerServers.set(server, known);
+  }
+  return known;
+}
+
 /** A router's instrumentation: once the app loads a router, only the router names HTTP routes (see RouteTemplater.routerInUse). */
 function router(make: Factory): Factory {
   return (ctx) => {
@@ -82,8 +104,9 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
         responseHeaders: headers.responseHeaders,
         // Routers (express, koa, fastify) name the route; a bare node:http server gets a
         // heuristic, capped template so metrics stay low-cardinality (never for a 404, and
-        // never once a router is in the app: then an unrouted request has no route).
-        routeFallback: (path) => (templater.routerInUse ? undefined : templater.template(path)),
+        // never on a server whose request listener is a router's: there an unrouted request
+        // has no route). A bare server beside an express app keeps its templates.
+        routeFallback: (path, _status, req) => (templater.routerInUse && servedByRouter(req) ? undefined : templater.template(path)),
       }),
       new HttpInstrumentation({
         disableIncomingRequestInstrumentation: true,

@@ -153,10 +153,10 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
    * The route of a request no router named: never for a 404 (a path the server does not know
    * is not a route, and a scanner's junk must not take the templates real routes need).
    */
-  fallbackRoute(path: string, status: number): string | undefined {
+  fallbackRoute(path: string, status: number, req?: IncomingMessage): string | undefined {
     if (status === 404 || this._config.routeFallback === undefined) return undefined;
     try {
-      return this._config.routeFallback(path, status);
+      return this._config.routeFallback(path, status, req);
     } catch (err) {
       this._diag.error('routeFallback threw', err);
       return undefined;
@@ -169,7 +169,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     state.done = true;
     const { span } = state;
     const status = res.statusCode;
-    const route = state.rpc.route ?? this.fallbackRoute(state.path, status);
+    const route = state.rpc.route ?? this.fallbackRoute(state.path, status, res.req);
     span.setAttribute('http.response.status_code', status);
     if (route !== undefined) {
       span.setAttribute('http.route', route);

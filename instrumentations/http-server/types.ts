@@ -14,5 +14,5 @@ export interface HttpServerInstrumentationConfig extends InstrumentationConfig {
    * path the server does not know is not a route. Return undefined for no `http.route`.
    * @default undefined (no `http.route`, span named by the method alone)
    */
-  routeFallback?: (path: string, status: number) => string | undefined;
+  routeFallback?: (path: string, status: number, req?: IncomingMessage) => string | undefined;
 }
