@@ -147,8 +147,9 @@ function errorTypeOf(span: Span): string {
     if (e.name !== 'exception') continue;
     const type = e.attributes?.['exception.type'];
     if (typeof type === 'string' && type !== '') return type;
-    // instrumentation-pg records "PostgreSQL error of type 'error' occurred (code: 42P01)".
-    const code = /\(code: ([0-9A-Z]{5})\)/.exec(String(e.attributes?.['exception.message'] ?? ''));
+    // instrumentation-pg records "PostgreSQL error of type 'error' occurred (code: 42P01)", and
+    // the driver's own code for a broken connection: "(code: ECONNRESET)".
+    const code = /\(code: ([0-9A-Z]{5}|E[A-Z]+)\)/.exec(String(e.attributes?.['exception.message'] ?? ''));
     if (code) return code[1];
   }
   return '_OTHER';

@@ -66,6 +66,17 @@ describe('DbProcessor', () => {
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'duplicate key value violates unique constraint ?' });
   });
 
+  it("sets error.type to the driver's code when the connection broke (ECONNRESET), with no response status code", () => {
+    const { tracer, spans } = setupTracer();
+    const span = tracer.startSpan('query', { kind: SpanKind.CLIENT, attributes: { ...pg, 'db.query.text': 'SELECT 1' } });
+    span.recordException("PostgreSQL error of type 'error' occurred (code: ECONNRESET)");
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'read ECONNRESET' });
+    span.end();
+    const [done] = spans.getFinishedSpans();
+    expect(done.attributes['error.type']).toBe('ECONNRESET');
+    expect(done.attributes['db.response.status_code']).toBeUndefined();
+  });
+
   it('names redis spans by the upper-cased command', () => {
     const { end } = setup();
     const span = end('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'db.query.text': 'GET ?' });
