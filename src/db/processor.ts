@@ -6,7 +6,7 @@ import { sanitizeSql } from './sanitize.js';
 import { summarizeSql } from './summary.js';
 
 /** `db.system.name` values whose `db.query.text` is SQL, with the lexer dialect to use. */
-const SQL_DIALECTS: Record<string, 'postgresql' | 'mysql' | 'other'> = {
+export const SQL_DIALECTS: Record<string, 'postgresql' | 'mysql' | 'other'> = {
   postgresql: 'postgresql',
   mysql: 'mysql',
   mariadb: 'mysql',

@@ -1,14 +1,5 @@
+import { SQL_DIALECTS } from '../db/processor.js';
 import { sanitizeSql } from '../db/sanitize.js';
-
-/** `db.system.name` values whose `db.query.text` is SQL, with the lexer dialect to read it in. */
-const SQL_DIALECTS: Record<string, 'postgresql' | 'mysql' | 'other'> = {
-  postgresql: 'postgresql',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  sqlite: 'other',
-  'microsoft.sql_server': 'other',
-  oracle: 'other',
-};
 
 /** Longest statement text in a key; a longer one is cut and ends with a hash of the whole. */
 const MAX_TEXT = 200;
