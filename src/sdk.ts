@@ -436,23 +436,14 @@ class RunningSdk implements Healthspan {
   private buildLoggerProvider(resource: Resource): LoggerProvider | undefined {
     const c = this.config.logs;
     let processor: LogRecordProcessor;
-    try {
-      if (c.exporter === 'otlp') {
-        processor = new ExportLogRecordProcessor({
-          ...c.batch,
-          exporter: createOtlpLogExporter(c.otlp),
-          dropped: this.dropped,
-          log: logger,
-          destination: c.otlp.endpoint,
-        });
-      } else if (c.exporter === 'console') {
-        processor = new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() });
-      } else {
-        return undefined;
-      }
-    } catch (err) {
+    if (c.exporter === 'otlp') {
       // Alert log records are an extra channel: without them, traces and metrics still run.
-      logger.warnOnce(`the ${c.exporter} log exporter could not be loaded (${(err as Error).message}); alert log records are off`);
+      const exporter = optionalExporter('log', () => createOtlpLogExporter(c.otlp), 'alert log records are off');
+      if (!exporter) return undefined;
+      processor = new ExportLogRecordProcessor({ ...c.batch, exporter, dropped: this.dropped, log: logger, destination: c.otlp.endpoint });
+    } else if (c.exporter === 'console') {
+      processor = new SimpleLogRecordProcessor({ exporter: new ConsoleLogRecordExporter() });
+    } else {
       return undefined;
     }
     return new LoggerProvider({ resource, processors: [processor] });
@@ -568,11 +559,11 @@ function buildResource(config: SdkConfig): Resource {
 }
 
 /** An OTLP exporter, or undefined (said once) when its package cannot be loaded: the app runs on without that signal. */
-function optionalExporter<T>(signal: string, create: () => T): T | undefined {
+function optionalExporter<T>(signal: string, create: () => T, consequence = `${signal}s are not exported`): T | undefined {
   try {
     return create();
   } catch (err) {
-    logger.warnOnce(`the OTLP ${signal} exporter could not be loaded: ${(err as Error).message}; ${signal}s are not exported`);
+    logger.warnOnce(`the OTLP ${signal} exporter could not be loaded: ${(err as Error).message}; ${consequence}`);
     return undefined;
   }
 }

@@ -1,7 +1,7 @@
 // What a user gets from `npm install healthspan`: the packed tarball installed into a fresh
 // app folder, with no overrides and none of this repository's node_modules.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ beforeAll(() => {
   expect(pack.code, pack.out).toBe(0);
   const tgz = pack.out.trim().split('\n').filter((l) => l.endsWith('.tgz')).at(-1)!;
   app = path.join(base, 'app');
-  run('mkdir', ['-p', app], base);
+  mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   const install = run('npm', ['install', '--prefer-offline', path.join(base, tgz)], app);
   expect(install.code, install.out).toBe(0);
