@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
-import { Keyv } from 'keyv';
+import type { Keyv } from 'keyv';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 
 const load = createRequire(import.meta.url);
@@ -93,7 +93,9 @@ export class RedisTier {
       delete: async (k: string) => (await client.unlink(k)) > 0,
       clear: async () => {},
     };
-    this.keyv = new Keyv({ store, useKeyPrefix: false });
+    // keyv is loaded with the first Redis tier, not with healthspan: most apps never make one.
+    const { Keyv: KeyvClass } = load('keyv') as typeof import('keyv');
+    this.keyv = new KeyvClass({ store, useKeyPrefix: false });
     this.keyv.on('error', (err: Error) => o.onError(err));
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { createHash } from 'node:crypto';
 import { metrics, trace, type Attributes, type Counter, type Histogram, type MeterProvider, type Tracer } from '@opentelemetry/api';
 import { DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
 import { VERSION } from '../../instrumentations/shared/version.js';
@@ -75,8 +75,11 @@ export function tracer(): Tracer {
   return cachedTracer.tracer;
 }
 
+// node:crypto is loaded with the first hashed key, not at start-up.
+let makeHash: typeof createHash | undefined;
+
 export function keyAttributes(mode: KeyAttribute, key: string): Attributes {
   if (mode === 'raw') return { 'cache.key': key };
-  if (mode === 'hashed') return { 'cache.key': createHash('sha256').update(key).digest('hex').slice(0, 16) };
+  if (mode === 'hashed') return { 'cache.key': (makeHash ??= require('node:crypto').createHash as typeof createHash)('sha256').update(key).digest('hex').slice(0, 16) };
   return {};
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { logger } from '../log.js';
 
@@ -116,7 +116,7 @@ export function withUnrefRetries<T>(exporter: T): T {
  * never answers would otherwise hold the process until the export timeout).
  */
 export async function unrefAgentFactory(protocol: string): Promise<http.Agent> {
-  return protocol === 'https:' ? new UnrefHttpsAgent({ keepAlive: true }) : new UnrefHttpAgent({ keepAlive: true });
+  return protocol === 'https:' ? new (unrefHttpsAgent())({ keepAlive: true }) : new UnrefHttpAgent({ keepAlive: true });
 }
 
 type CreateConnection = (this: http.Agent, ...args: unknown[]) => Duplex | null | undefined;
@@ -132,14 +132,22 @@ class UnrefHttpAgent extends http.Agent {
   }
 }
 
-class UnrefHttpsAgent extends https.Agent {
-  override createConnection(...args: unknown[]): Duplex | null | undefined {
-    return unref(Reflect.apply(https.Agent.prototype.createConnection as unknown as CreateConnection, this, args));
-  }
-  override reuseSocket(socket: import('node:net').Socket, req: http.ClientRequest): void {
-    super.reuseSocket(socket, req);
-    socket.unref();
-  }
+let UnrefHttpsAgent: (new (options: https.AgentOptions) => https.Agent) | undefined;
+
+/** The https twin of UnrefHttpAgent, made on first use: node:https (with TLS) is the dearest built-in to load. */
+function unrefHttpsAgent(): new (options: https.AgentOptions) => https.Agent {
+  if (UnrefHttpsAgent) return UnrefHttpsAgent;
+  const { Agent } = require('node:https') as typeof https;
+  UnrefHttpsAgent = class extends Agent {
+    override createConnection(...args: unknown[]): Duplex | null | undefined {
+      return unref(Reflect.apply(Agent.prototype.createConnection as unknown as CreateConnection, this, args));
+    }
+    override reuseSocket(socket: import('node:net').Socket, req: http.ClientRequest): void {
+      super.reuseSocket(socket, req);
+      socket.unref();
+    }
+  };
+  return UnrefHttpsAgent;
 }
 
 function unref<S>(socket: S): S {

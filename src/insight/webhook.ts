@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Alert, Transition } from './alerts.js';
@@ -82,7 +82,7 @@ export class WebhookNotifier {
     return new Promise((resolve) => {
       context.with(suppressTracing(context.active()), () => {
         const u = new URL(this.o.url);
-        const request = (u.protocol === 'https:' ? https : http).request(u, {
+        const request = (u.protocol === 'https:' ? (require('node:https') as typeof https) : http).request(u, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...this.o.headers },
           timeout: this.o.timeoutMs ?? 2000,

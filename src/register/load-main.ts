@@ -4,7 +4,10 @@
 // modules are not touched), in a folder only this user can write; any problem with it —
 // unreadable, rejected by V8, read-only disk — falls back to a plain require. Node's switch
 // for its own compile cache, NODE_DISABLE_COMPILE_CACHE, turns this one off too.
-import { createHash } from 'node:crypto';
+//
+// The cache file holds the bundle's source next to V8's data, and is used only when that copy
+// equals the bundle byte for byte: a memcmp, where hashing the 660 kB would cost more than
+// node:crypto's load (V8's own check of cached data looks at the source length only).
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
@@ -22,16 +25,17 @@ export function loadMain(fromUrl: string): Main {
   const load = createRequire(fromUrl);
   const filename = load.resolve('../index.cjs');
   if (load.cache[filename] || process.env.NODE_DISABLE_COMPILE_CACHE) return load(filename) as Main;
-  let source: string;
+  let bytes: Buffer;
   let cacheFile: string | undefined;
   let cached: Buffer | undefined;
   try {
-    source = fs.readFileSync(filename, 'utf8');
-    cacheFile = cachePath(source);
-    cached = cacheFile ? readOwnFile(cacheFile) : undefined;
+    bytes = fs.readFileSync(filename);
+    cacheFile = cachePath(filename);
+    cached = cacheFile ? cachedDataFor(cacheFile, bytes) : undefined;
   } catch {
     return load(filename) as Main;
   }
+  const source = bytes.toString('utf8');
   const M = Module as ModuleInternals;
   let script: vm.Script;
   try {
@@ -63,7 +67,7 @@ export function loadMain(fromUrl: string): Main {
     const write = () => {
       if (written) return;
       written = true;
-      writeCache(target, script);
+      writeCache(target, bytes, script);
     };
     setTimeout(write, 2000).unref();
     process.once('exit', write);
@@ -71,32 +75,48 @@ export function loadMain(fromUrl: string): Main {
   return m.exports as Main;
 }
 
-/** One cache file per bundle content, Node version and architecture, in a folder of this user's. */
-function cachePath(source: string): string | undefined {
+const MAGIC = 0x48534331; // "HSC1"
+const HEADER = 8; // magic, then the source's byte length (uint32 BE each)
+
+/** One cache file per bundle path, Node version and architecture, in a folder of this user's. */
+function cachePath(bundle: string): string | undefined {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   const dir = path.join(os.tmpdir(), `healthspan-code-cache-${uid}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.statSync(dir);
   // Someone else's folder, or one others can write to: not ours to trust.
   if ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
-  const key = createHash('sha256').update(process.version).update(process.arch).update(source).digest('hex').slice(0, 32);
-  return path.join(dir, `${key}.v8cache`);
+  return path.join(dir, `${process.version}-${process.arch}-${fnv1a(bundle)}.v8cache`);
 }
 
-function readOwnFile(file: string): Buffer | undefined {
+/** 32-bit FNV-1a of a short string (a file path: names the cache file, checks nothing). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** V8's data from a cache file of ours, when the source it was made from is this bundle's. */
+function cachedDataFor(file: string, bundle: Buffer): Buffer | undefined {
   try {
     const st = fs.statSync(file);
     if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
-    return fs.readFileSync(file);
+    const data = fs.readFileSync(file);
+    if (data.length <= HEADER + bundle.length || data.readUInt32BE(0) !== MAGIC || data.readUInt32BE(4) !== bundle.length) return undefined;
+    if (!bundle.equals(data.subarray(HEADER, HEADER + bundle.length))) return undefined;
+    return data.subarray(HEADER + bundle.length);
   } catch {
     return undefined;
   }
 }
 
-function writeCache(file: string, script: vm.Script): void {
+function writeCache(file: string, bundle: Buffer, script: vm.Script): void {
   try {
+    const header = Buffer.alloc(HEADER);
+    header.writeUInt32BE(MAGIC, 0);
+    header.writeUInt32BE(bundle.length, 4);
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    fs.writeFileSync(tmp, Buffer.concat([header, bundle, script.createCachedData()]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch {
     // a read-only or full disk: the next start compiles again
