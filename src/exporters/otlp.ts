@@ -19,7 +19,8 @@ type Protocol = OtlpSignalConfig['protocol'];
 type ExporterModule<K extends string> = Record<K, new (options: Record<string, unknown>) => unknown>;
 
 const TRACE_PACKAGES: Record<Protocol, () => ExporterModule<'OTLPTraceExporter'>> = {
-  'http/protobuf': () => require('@opentelemetry/exporter-trace-otlp-proto'),
+  // exporter-trace-otlp-proto's transport with our one-pass encoder (otlp-trace-encoder.ts).
+  'http/protobuf': () => require('./otlp-proto-trace.js'),
   'http/json': () => require('@opentelemetry/exporter-trace-otlp-http'),
   grpc: () => withGrpc(() => require('@opentelemetry/exporter-trace-otlp-grpc')),
 };

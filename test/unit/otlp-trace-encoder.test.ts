@@ -1,0 +1,190 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode, TraceFlags, context, trace, type HrTime } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { encodeTraceRequest } from '../../src/exporters/otlp-trace-encoder.js';
+import { OTLPTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
+import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+
+const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+const ours = (spans: ReadableSpan[]) => Buffer.from(encodeTraceRequest(spans));
+
+function recorder(resourceAttributes: Record<string, unknown> = { 'service.name': 'encoder-test' }) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes(resourceAttributes as never),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    spanLimits: { attributeValueLengthLimit: 100_000 },
+  });
+  return { provider, spans: () => exporter.getFinishedSpans() as ReadableSpan[] };
+}
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('encodeTraceRequest', () => {
+  it('writes the same bytes as the transformer for an http server span', () => {
+    const { provider, spans } = recorder();
+    const span = provider.getTracer('healthspan-http-server', '0.1.0').startSpan('GET /users/:id', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': 'GET',
+        'url.scheme': 'http',
+        'url.path': '/users/42',
+        'server.port': 8080,
+        'client.address': '127.0.0.1',
+        'user_agent.original': 'curl/8.0',
+      },
+    });
+    span.setAttribute('http.response.status_code', 200);
+    span.setAttribute('http.route', '/users/:id');
+    span.end();
+    expect(spans()).toHaveLength(1);
+    expect(ours(spans()).equals(upstream(spans()))).toBe(true);
+  });
+
+  it('writes the same bytes for every value type, events, links, status, parents and trace state', () => {
+    const { provider, spans } = recorder({ 'service.name': 'svc', 'process.pid': 1234, 'process.command_args': ['node', 'app.js'], 'host.arch': 'amd64', ratio: 0.25, ok: true });
+    const tracer = provider.getTracer('scope-a', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
+    const parentCtx = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+      traceState: new TraceState('vendor=a1,other=b2'),
+    });
+    const child = tracer.startSpan(
+      'SELECT users',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'db.query.text': 'SELECT * FROM users WHERE name = ? AND bio LIKE ?',
+          int: 7,
+          negative: -42,
+          big: 2 ** 40 + 3,
+          huge: 2 ** 62,
+          neg64: -(2 ** 55),
+          zero: 0,
+          float: 3.14159,
+          nan: Number.NaN,
+          inf: Number.POSITIVE_INFINITY,
+          yes: true,
+          no: false,
+          empty: '',
+          strings: ['a', 'bé', ''],
+          numbers: [1, 2.5, -3],
+          bools: [true, false],
+          unicode: 'naïve café ☕ 日本語 😀',
+          long: 'x'.repeat(300),
+          longUnicode: 'é'.repeat(5000),
+          lone: 'broken \ud800 surrogate',
+        },
+        links: [
+          { context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED }, attributes: { 'link.reason': 'batch' } },
+          { context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4737', spanId: '00f067aa0ba902b8', traceFlags: TraceFlags.NONE, isRemote: true, traceState: new TraceState('k=v') } },
+        ],
+      },
+      parentCtx,
+    );
+    child.addEvent('exception', { 'exception.type': 'Error', 'exception.message': 'boom ✗', 'exception.stacktrace': 'Error: boom\n    at x (y.js:1:1)\n'.repeat(40) });
+    child.addEvent('plain');
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'failed: ünïcode' });
+    child.end();
+    const other = provider.getTracer('scope-b').startSpan('internal');
+    other.setStatus({ code: SpanStatusCode.OK });
+    other.end();
+    const three = tracer.startSpan('many', { attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`attr.${i}`, `value-${i}-${'z'.repeat(i)}`])) });
+    three.end();
+
+    expect(spans()).toHaveLength(3);
+    expect(ours(spans()).equals(upstream(spans()))).toBe(true);
+  });
+
+  it('writes the same bytes for a batch of a thousand spans under two resources', () => {
+    const a = recorder({ 'service.name': 'a' });
+    const b = recorder({ 'service.name': 'b' });
+    for (let i = 0; i < 500; i++) {
+      const root = a.provider.getTracer('t1').startSpan(`GET /r/${i % 7}`, { kind: SpanKind.SERVER, attributes: { i, 'url.path': `/r/${i}` } });
+      const ctx = trace.setSpan(context.active(), root);
+      b.provider.getTracer(i % 2 ? 't2' : 't3').startSpan(`q${i}`, { attributes: { n: i * 1000 } }, ctx).end();
+      root.end();
+    }
+    const mixed = [...a.spans(), ...b.spans()].sort(() => Math.random() - 0.5);
+    expect(mixed).toHaveLength(1000);
+    expect(ours(mixed).equals(upstream(mixed))).toBe(true);
+  });
+
+  it('writes the same bytes for values the SDK never makes but the proto allows (kvlist, bytes, null)', () => {
+    const { provider, spans } = recorder();
+    provider.getTracer('t').startSpan('s').end();
+    const real = spans()[0]!;
+    const fake = Object.create(real, {
+      attributes: { value: { nested: { inner: 'x', deeper: { n: 1, list: [1, 'two', { k: false }] } }, raw: new Uint8Array([0, 1, 2, 255]), nothing: null, missing: undefined } },
+    }) as ReadableSpan;
+    expect(ours([fake]).equals(upstream([fake]))).toBe(true);
+  });
+
+  it('encodes start and end times exactly, to the nanosecond, across the 64-bit range of dates', () => {
+    const { provider, spans } = recorder();
+    provider.getTracer('t').startSpan('s').end();
+    const real = spans()[0]!;
+    const times: HrTime[] = [
+      [0, 0],
+      [0, 999_999_999],
+      [1, 0],
+      [65_535, 999_999_999],
+      [65_536, 1],
+      [1_796_588_061, 846_000_123],
+      [4_294_967_295, 999_999_999],
+      [9_223_372_035, 854_775_807],
+    ];
+    for (let i = 0; i < 500; i++) times.push([Math.floor(Math.random() * 4_000_000_000), Math.floor(Math.random() * 1e9)]);
+    for (const t of times) {
+      const fake = Object.create(real, { startTime: { value: t }, endTime: { value: t } }) as ReadableSpan;
+      const decoded = decodeOtlpProtobuf(encodeTraceRequest([fake]), 'traces') as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: bigint }[] }[] }[] };
+      expect(decoded.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.startTimeUnixNano).toBe(BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]));
+      expect(ours([fake]).equals(upstream([fake]))).toBe(true);
+    }
+  });
+
+  it('returns a buffer of its own: the next call does not overwrite the last one', () => {
+    const { provider, spans } = recorder();
+    provider.getTracer('t').startSpan('first').end();
+    const first = encodeTraceRequest(spans());
+    const copy = Buffer.from(first);
+    provider.getTracer('t').startSpan('second-and-longer-name').end();
+    encodeTraceRequest(spans());
+    expect(Buffer.from(first).equals(copy)).toBe(true);
+  });
+
+  it('encodes an empty batch as an empty request', () => {
+    expect(encodeTraceRequest([]).length).toBe(0);
+    expect(upstream([]).length).toBe(0);
+  });
+});
+
+describe('OTLPTraceExporter (http/protobuf with the one-pass encoder)', () => {
+  let receiver: OtlpReceiver;
+
+  it('delivers spans a real OTLP receiver decodes, with their names, kinds, parents and attributes', async () => {
+    receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const exporter = new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` });
+    const { provider, spans } = recorder();
+    const tracer = provider.getTracer('scope', '9.9.9');
+    const root = tracer.startSpan('GET /things', { kind: SpanKind.SERVER, attributes: { 'http.route': '/things' } });
+    tracer.startSpan('SELECT things', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } }, trace.setSpan(context.active(), root)).end();
+    root.end();
+    const result = await new Promise<{ code: number }>((resolve) => exporter.export(spans(), resolve));
+    expect(result.code).toBe(0);
+    const got = await receiver.waitForSpans(2);
+    const byName = Object.fromEntries(got.map((s) => [s.name, s]));
+    expect(byName['GET /things']).toMatchObject({ kind: 2, attributes: { 'http.route': '/things' }, scope: { name: 'scope', version: '9.9.9' } });
+    expect(byName['SELECT things']).toMatchObject({ kind: 3, parentSpanId: byName['GET /things']!.spanId, traceId: byName['GET /things']!.traceId, attributes: { 'db.system.name': 'postgresql' } });
+    await exporter.shutdown();
+  });
+});
