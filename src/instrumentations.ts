@@ -9,6 +9,7 @@ import { HttpServerInstrumentation } from '../instrumentations/http-server/index
 import { withKoaUseValidation } from '../instrumentations/koa-use/index.js';
 import { withMysqlErrorCodes } from '../instrumentations/mysql2-errors/index.js';
 import { PgPoolInstrumentation } from '../instrumentations/pg-pool/index.js';
+import { withoutPgMetrics } from '../instrumentations/pg-lean/index.js';
 import { WsInstrumentation } from '../instrumentations/ws/index.js';
 import { publishVendorShared } from './vendor-shared.js';
 
@@ -139,7 +140,8 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
   pg: ({ config, onPoolLimit }) => {
     const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg');
     return [
-      new PgInstrumentation({ requireParentSpan: false, ignoreConnectSpans: !config.db.connectSpans }),
+      // Upstream's spans without its metrics, which DbProcessor and PgPoolInstrumentation record (instrumentations/pg-lean).
+      new (withoutPgMetrics(PgInstrumentation))({ requireParentSpan: false, ignoreConnectSpans: !config.db.connectSpans }),
       new PgPoolInstrumentation({ onPoolLimit }),
     ];
   },

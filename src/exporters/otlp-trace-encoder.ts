@@ -164,7 +164,7 @@ class Writer {
     const n = Buffer.byteLength(s, 'utf8');
     this.varint(n);
     this.ensure(n);
-    this.buf.utf8Write(s, this.pos, n);
+    this.buf.write(s, this.pos, n, 'utf8');
     this.pos += n;
   }
 

@@ -8,6 +8,7 @@ import type { OtlpSignalConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { DropCounter } from './dropped.js';
 import { describe } from './batch-queue.js';
+import { createProtobufTraceExporter } from './otlp-proto-trace.js';
 import { unrefAgentFactory, withUnrefRetries } from './transport.js';
 
 // Exporter packages are required on demand: only the protocol in use pays its start-up cost.
@@ -18,9 +19,8 @@ const loadApp = createRequire(import.meta.url);
 type Protocol = OtlpSignalConfig['protocol'];
 type ExporterModule<K extends string> = Record<K, new (options: Record<string, unknown>) => unknown>;
 
-const TRACE_PACKAGES: Record<Protocol, () => ExporterModule<'OTLPTraceExporter'>> = {
-  // exporter-trace-otlp-proto's transport with our one-pass encoder (otlp-trace-encoder.ts).
-  'http/protobuf': () => require('./otlp-proto-trace.js'),
+// http/protobuf: exporter-trace-otlp-proto's transport with our one-pass encoder (otlp-proto-trace.ts).
+const TRACE_PACKAGES: Record<Exclude<Protocol, 'http/protobuf'>, () => ExporterModule<'OTLPTraceExporter'>> = {
   'http/json': () => require('@opentelemetry/exporter-trace-otlp-http'),
   grpc: () => withGrpc(() => require('@opentelemetry/exporter-trace-otlp-grpc')),
 };
@@ -69,6 +69,7 @@ function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
 
 /** @throws MissingPackageError for grpc without @grpc/grpc-js */
 export function createOtlpTraceExporter(c: OtlpSignalConfig): SpanExporter {
+  if (c.protocol === 'http/protobuf') return withUnrefRetries(createProtobufTraceExporter(exporterOptions(c)));
   const { OTLPTraceExporter } = TRACE_PACKAGES[c.protocol]();
   return withUnrefRetries(new OTLPTraceExporter(exporterOptions(c)) as SpanExporter);
 }

@@ -5,7 +5,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeTraceRequest } from '../../src/exporters/otlp-trace-encoder.js';
-import { OTLPTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
+import { createProtobufTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
 import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -167,13 +167,13 @@ describe('encodeTraceRequest', () => {
   });
 });
 
-describe('OTLPTraceExporter (http/protobuf with the one-pass encoder)', () => {
+describe('createProtobufTraceExporter (http/protobuf with the one-pass encoder)', () => {
   let receiver: OtlpReceiver;
 
   it('delivers spans a real OTLP receiver decodes, with their names, kinds, parents and attributes', async () => {
     receiver = await startOtlpReceiver();
     cleanups.push(() => receiver.close());
-    const exporter = new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` });
+    const exporter = createProtobufTraceExporter({ url: `${receiver.url}/v1/traces` });
     const { provider, spans } = recorder();
     const tracer = provider.getTracer('scope', '9.9.9');
     const root = tracer.startSpan('GET /things', { kind: SpanKind.SERVER, attributes: { 'http.route': '/things' } });

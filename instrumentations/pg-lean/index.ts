@@ -1,0 +1,1 @@
+export { withoutPgMetrics, type PgInstrumentationClass } from './instrumentation.js';
