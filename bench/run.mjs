@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './lib/machine.mjs';
-import { prepareUserApp } from './lib/user-app.mjs';
+import { prepareUserApp } from '../scripts/dev/user-app.mjs';
 import { detectPinning, installCleanup } from './lib/procs.mjs';
 import { saveResult, writeReport } from './report.mjs';
 import { suites } from './suites/index.mjs';

@@ -3,7 +3,7 @@
 //   → { type: 'ready', url, port }        once listening
 //   ← { type: 'count', id }  → { type: 'count', id, spanCount, errors, lastError }
 // Exits when the orchestrator disconnects, so it can never outlive it.
-const receiverUrl = new URL('../test/helpers/otlp-receiver.ts', import.meta.url);
+const receiverUrl = new URL('../scripts/dev/otlp-receiver.mjs', import.meta.url);
 
 function fail(message) {
   process.send?.({ type: 'error', message });

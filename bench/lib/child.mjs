@@ -1,6 +1,7 @@
 // Runs a suite's own file as a child pinned to the server CPU, passing JSON in argv and
 // reading one JSON result from its stdout.
-import { exited, spawnTracked } from './procs.mjs';
+import { exited } from '../../scripts/dev/supervisor.mjs';
+import { spawnTracked } from './procs.mjs';
 
 export async function runPinnedChild(script, args, ctx, what) {
   const child = spawnTracked([process.execPath, script, '--child', JSON.stringify(args)], {

@@ -1,6 +1,7 @@
 // A long-lived helper process (sink, load generator) spoken to over IPC with
 // request/response messages matched by id.
-import { spawnTracked, stop } from './procs.mjs';
+import { stopChild } from '../../scripts/dev/supervisor.mjs';
+import { spawnTracked } from './procs.mjs';
 
 export async function startHelper(script, { cpu, pinning, name, readyTimeoutMs = 15_000, env }) {
   const child = spawnTracked([process.execPath, script], {
@@ -51,6 +52,6 @@ export async function startHelper(script, { cpu, pinning, name, readyTimeoutMs =
         child.send({ ...message, id });
       });
     },
-    close: () => stop(child, 3000),
+    close: () => stopChild(child, 'SIGTERM', 3000),
   };
 }

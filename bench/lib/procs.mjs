@@ -1,43 +1,19 @@
-// Child-process bookkeeping for the benchmarks: CPU pinning, /proc readers, and the
-// guarantee that no child outlives the orchestrator (exit, error, Ctrl-C, SIGTERM).
-import { spawn, execFileSync } from 'node:child_process';
+// The benchmarks' side of child processes: CPU pinning and /proc readers. Spawning, tracking
+// and stopping them (no child outlives the orchestrator) is scripts/dev/supervisor.mjs.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { killAll, liveCount, spawnChild, superviseSignals } from '../../scripts/dev/supervisor.mjs';
 
-const live = new Set();
-let cleanupInstalled = false;
-
-function killAll(signal = 'SIGKILL') {
-  for (const child of live) {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** Installs the handlers that kill every tracked child however the orchestrator ends. */
+/** The benchmark's policy for Ctrl-C, SIGTERM, SIGHUP: no figure is worth waiting for, kill every child. */
 export function installCleanup() {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  process.on('exit', () => killAll());
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      process.stderr.write(`\nbench: ${sig}, stopping ${live.size} child process(es)\n`);
-      killAll();
-      process.exit(128 + (os.constants.signals[sig] ?? 0));
-    });
-  }
-  process.on('uncaughtException', (err) => {
-    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
-    killAll();
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (err) => {
-    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
-    killAll();
-    process.exit(1);
+  superviseSignals({
+    name: 'bench',
+    onSignal(signal, code) {
+      process.stderr.write(`\nbench: ${signal}, stopping ${liveCount()} child process(es)\n`);
+      killAll('SIGKILL');
+      process.exit(code);
+    },
   });
 }
 
@@ -67,39 +43,9 @@ export function detectPinning() {
   return { pinned: true, server: '0', client: '1', cpus };
 }
 
-/** Spawns `argv` on the given CPU list (or unpinned) and tracks it for cleanup. */
+/** Spawns `argv` on the given CPU list (or unpinned), tracked by the supervisor. */
 export function spawnTracked(argv, { cpu, pinning, ...options }) {
-  const [cmd, ...args] = pinning.pinned && cpu != null ? ['taskset', '-c', cpu, ...argv] : argv;
-  const child = spawn(cmd, args, options);
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  child.once('error', () => live.delete(child));
-  return child;
-}
-
-/** Resolves with { code, signal } when the child has exited (immediately if it already has). */
-export function exited(child) {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`. Resolves { clean } — false when it had to be killed. */
-export async function stop(child, graceMs = 10_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return { clean: true };
-  child.kill('SIGTERM');
-  let timer;
-  const killed = new Promise((resolve) => {
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(false);
-    }, graceMs);
-  });
-  const clean = await Promise.race([exited(child).then(() => true), killed]);
-  clearTimeout(timer);
-  await exited(child);
-  return { clean };
+  return spawnChild(pinning.pinned && cpu != null ? ['taskset', '-c', cpu, ...argv] : argv, options);
 }
 
 let clkTck;

@@ -3,7 +3,8 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnTracked, exited, stop } from './procs.mjs';
+import { exited, stopChild } from '../../scripts/dev/supervisor.mjs';
+import { spawnTracked } from './procs.mjs';
 
 const POLL_INTERVAL_MS = 5;
 
@@ -41,7 +42,7 @@ export async function startServer({ argv, env, cpu, pinning, name, cwd, timeoutM
 
   const describe = () => (stderr.trim() ? `\n--- ${name} stderr ---\n${stderr.trim()}` : '');
   const fail = async (message) => {
-    await stop(child, 2000);
+    await stopChild(child, 'SIGTERM', 2000);
     throw new Error(`${name}: ${message}${describe()}`);
   };
 
@@ -86,7 +87,7 @@ export async function startServer({ argv, env, cpu, pinning, name, cwd, timeoutM
     stderr: () => stderr,
     stdout: () => stdout,
     /** Stops the server; resolves { clean } (false when it needed SIGKILL). */
-    stop: (graceMs) => stop(child, graceMs),
+    stop: async (graceMs = 10_000) => ({ clean: !(await stopChild(child, 'SIGTERM', graceMs)).killed }),
   };
 }
 

@@ -136,7 +136,7 @@ const ENDPOINT_TITLES = {
 
 const mb = (bytes) => fmt(bytes / 2 ** 20, 1);
 
-/** What `npm install` of each brings into a fresh app folder (bench/lib/user-app.mjs). */
+/** What `npm install` of each brings into a fresh app folder (scripts/dev/user-app.mjs). */
 function installTable(install) {
   if (!install) return [];
   const rows = [

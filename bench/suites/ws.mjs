@@ -15,7 +15,7 @@ import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { serverEnv, settledCount } from './overhead.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-// Relative to the user app folder, where bench/apps is copied (bench/lib/user-app.mjs).
+// Relative to the user app folder, where bench/apps is copied (scripts/dev/user-app.mjs).
 const APP = 'ws-echo.mjs';
 export const CONTENDERS = ['bare', 'healthspan', 'healthspan+spans'];
 

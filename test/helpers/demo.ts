@@ -1,8 +1,9 @@
 // Runs `scripts/demo.mjs` (what `npm run demo` runs) as a child, for the tests that check what a
 // user of the demo meets: its output, its page, its metrics under a real Prometheus.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild } from '../../scripts/dev/supervisor.mjs';
 import { ROOT } from '../preload/child.ts';
 
 export const DEMO_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -17,15 +18,8 @@ export function demoEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Signals a child and waits for it to exit, killing it after `timeoutMs`. */
-export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await gone;
-  clearTimeout(timer);
-}
+// Signals a child and waits for it to exit, killing it after a timeout (for the tests here too).
+export { stopChild };
 
 export interface ServedDemo {
   /** `http://127.0.0.1:<port>` of the demo app. */

@@ -14,7 +14,7 @@ import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from './otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../scripts/dev/otlp-receiver.mjs';
 
 const open: OtlpReceiver[] = [];
 afterEach(async () => { await Promise.all(open.splice(0).map((r) => r.close())); });
@@ -302,5 +302,24 @@ describe('waiting, counting and clearing', () => {
     await r.waitForSpans(exporters.length * 2);
     expect(r.spanCount).toBe(exporters.length * 2);
     expect(r.spans).toEqual([]);
+  });
+});
+
+describe('limit', () => {
+  it('keeps the first spans, log records and requests up to the limit and still counts every span', async () => {
+    const r = await startOtlpReceiver({ limit: 3 });
+    open.push(r);
+    const span = (name: string) => ({ traceId: LINK.traceId, spanId: LINK.spanId, name });
+    for (const names of [['a', 'b'], ['c', 'd'], ['e']]) {
+      const body = { resourceSpans: [{ scopeSpans: [{ spans: names.map(span) }] }] };
+      expect((await post(r, '/v1/traces', 'application/json', JSON.stringify(body))).status).toBe(200);
+    }
+    const logs = { resourceLogs: [{ scopeLogs: [{ logRecords: [1, 2, 3, 4].map((n) => ({ body: { intValue: n } })) }] }] };
+    expect((await post(r, '/v1/logs', 'application/json', JSON.stringify(logs))).status).toBe(200);
+    expect(r.spanCount).toBe(5);
+    expect(r.spans.map((s) => s.name)).toEqual(['a', 'b', 'c']);
+    expect(r.logs.map((l) => l.body)).toEqual([1, 2, 3]);
+    expect(r.requests.map((q) => q.path)).toEqual(['/v1/traces', '/v1/traces', '/v1/traces']);
+    await expect(r.waitForSpans(5, 100)).resolves.toHaveLength(3);
   });
 });

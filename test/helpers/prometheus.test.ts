@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { findSample, parsePrometheusText, scrape } from './prometheus.ts';
+import { findSample, parsePrometheusText, scrape } from '../../scripts/dev/prometheus.mjs';
 
 const EXPOSITION = [
   '# HELP http_requests_total Requests served.',

@@ -1,6 +1,5 @@
 // A private redis-server for fault tests: started on a free loopback port in a temp dir, and
-// stopped, frozen (SIGSTOP), thawed and restarted on demand. Erasable TypeScript only, so
-// benchmarks can import it with Node type stripping.
+// stopped, frozen (SIGSTOP), thawed and restarted on demand.
 // The shared Redis on 6379 must never be stopped or paused; tests that break Redis use this.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,7 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../../scripts/dev/ports.mjs';
+import { exited, track } from '../../scripts/dev/supervisor.mjs';
 
 export interface RedisServerOptions {
   /** @default 'redis-server' (from PATH) */
@@ -42,18 +42,6 @@ export interface RedisServer {
 
 const LOG_LINES = 200;
 
-/** A port the kernel just handed out; it can be taken again before redis binds, so callers retry. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** One inline PING over a raw socket: no client library, so a helper bug cannot hide behind retries. */
 function ping(port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -75,25 +63,6 @@ function ping(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-// Every live server, killed synchronously when the test process exits, so nothing leaks even
-// when a test forgets close() or the worker is torn down.
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) {
-      try { child.kill('SIGKILL'); } catch { /* already gone */ }
-    }
-  });
-}
-
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = options.bin ?? 'redis-server';
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
@@ -103,7 +72,6 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let child: ChildProcess | undefined;
   let state: RedisServer['state'] = 'stopped';
   let port = 0;
-  installExitHook();
 
   const remember = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -125,8 +93,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     proc.unref();
     (proc.stdout as unknown as { unref?: () => void } | null)?.unref?.();
     (proc.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-    live.add(proc);
-    proc.once('exit', () => live.delete(proc));
+    // Killed synchronously when the test process exits, so nothing leaks even when a test
+    // forgets close() or the worker is torn down.
+    track(proc, 'SIGKILL');
     let spawnError: Error | undefined;
     proc.once('error', (err) => { spawnError = err; });
     child = proc;

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureInstall, otelCopies } from '../../bench/lib/user-app.mjs';
+import { measureInstall, otelCopies } from '../../scripts/dev/user-app.mjs';
 import { ROOT } from '../preload/child.ts';
 
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');

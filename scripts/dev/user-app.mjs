@@ -1,6 +1,7 @@
-// The benchmark measures what users get: the packed tarball, installed with `npm install`
-// into a fresh app folder next to upstream's auto-instrumentations-node, with no overrides and
-// none of this repository's node_modules. Also measures what each one costs to install.
+// What users get: the packed tarball, installed with `npm install` into a fresh app folder
+// (here next to upstream's auto-instrumentations-node, for the benchmarks), with no overrides
+// and none of this repository's node_modules; and what an install brings (test/package too).
+// Types: user-app.d.mts.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
