@@ -3,7 +3,7 @@
 // `req.next` with its name and length, res.format() hands `req.next` to `.default`, koa's
 // `app.use(<not a function>)` throws koa's own error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 import { expectEquivalent, runApp } from './run.ts';
 
 let receiver: OtlpReceiver;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { getSdk, shutdown, start } from '../../src/index.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../../scripts/dev/otlp-receiver.mjs';
 import { exported, underParent } from './spans.ts';
 import { fixture, runScript } from '../preload/child.ts';
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { shutdown, start } from '../../src/index.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric, type ReceivedSpan } from '../../scripts/dev/otlp-receiver.mjs';
 import { until } from '../preload/child.ts';
 import { underParent } from './spans.ts';
 

@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import type { OtlpReceiver, ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import type { OtlpReceiver, ReceivedSpan } from '../../scripts/dev/otlp-receiver.mjs';
 
 /** Runs `fn` under a fresh parent span and returns its child spans, in start order. */
 export async function underParent(receiver: OtlpReceiver, name: string, fn: () => Promise<unknown>, expected: number): Promise<ReceivedSpan[]> {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { findSample, scrape } from '../helpers/prometheus.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
+import { findSample, scrape } from '../../scripts/dev/prometheus.mjs';
 import { fixture, freePort, get, startApp, type App } from './child.ts';
 import { SERVER } from './traces.ts';
 

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 import { fixture, freePort, get, ROOT, runScript, startApp, until } from './child.ts';
 import { CLIENT, SERVER } from './traces.ts';
 

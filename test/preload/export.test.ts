@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { findSample, scrape } from '../helpers/prometheus.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
+import { findSample, scrape } from '../../scripts/dev/prometheus.mjs';
 import { fixture, freePort, get, runScript, startApp } from './child.ts';
 import { CLIENT, SERVER } from './traces.ts';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrape } from '../helpers/prometheus.ts';
+import { scrape } from '../../scripts/dev/prometheus.mjs';
 import { fixture, freePort, get, startApp, type App } from './child.ts';
 
 const DISTINCT = 100_000;

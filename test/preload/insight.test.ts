@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { findSample, scrape } from '../helpers/prometheus.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
+import { findSample, scrape } from '../../scripts/dev/prometheus.mjs';
 import { fixture, freePort, get, startApp, until } from './child.ts';
 
 let receiver: OtlpReceiver;

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { OtlpReceiver, ReceivedSpan } from '../helpers/otlp-receiver.ts';
+import type { OtlpReceiver, ReceivedSpan } from '../../scripts/dev/otlp-receiver.mjs';
 
 export const SERVER = 2;
 export const CLIENT = 3;

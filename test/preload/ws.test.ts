@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { io as ioClient } from 'socket.io-client';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { findSample, scrape } from '../helpers/prometheus.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
+import { findSample, scrape } from '../../scripts/dev/prometheus.mjs';
 import { fixture, freePort, runScript, startApp } from './child.ts';
 import { CLIENT, SERVER } from './traces.ts';
 

@@ -14,8 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_DURATION_BUCKETS, FINE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS } from '../../instrumentations/shared/buckets.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
-import { parsePrometheusText, type PromSample } from '../helpers/prometheus.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../scripts/dev/otlp-receiver.mjs';
+import { parsePrometheusText, type PromSample } from '../../scripts/dev/prometheus.mjs';
 import { freePort, startApp, until } from '../preload/child.ts';
 import { IN_CI, findBinary, missingMessage } from '../prometheus/tools.ts';
 

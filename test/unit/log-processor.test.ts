@@ -9,7 +9,7 @@ import { ExportLogRecordProcessor } from '../../src/exporters/log-processor.js';
 import { createOtlpLogExporter } from '../../src/exporters/otlp.js';
 import { Logger } from '../../src/log.js';
 import { freePort as closedPort } from '../preload/child.ts';
-import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { encodeTraceRequest } from '../../src/exporters/otlp-trace-encoder.js';
 import { createProtobufTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
-import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
 const ours = (spans: ReadableSpan[]) => Buffer.from(encodeTraceRequest(spans));

@@ -6,7 +6,7 @@ import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
 import { Logger } from '../../src/log.js';
 import { freePort as closedPort } from '../preload/child.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
