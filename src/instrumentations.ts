@@ -3,6 +3,7 @@ import { context } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { SdkConfig } from './config/types.js';
+import type { InstrumentationName } from './config/values.js';
 import type { RouteTemplater } from './http/route.js';
 import { withExpressNext } from '../instrumentations/express-next/index.js';
 import { HttpServerInstrumentation } from '../instrumentations/http-server/index.js';
@@ -90,7 +91,9 @@ function router(make: Factory): Factory {
 
 /**
  * name → factory. The names are those of OTEL_NODE_ENABLED_INSTRUMENTATIONS /
- * OTEL_NODE_DISABLED_INSTRUMENTATIONS (upstream package name without its prefix).
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS (upstream package name without its prefix), checked
+ * against INSTRUMENTATION_NAMES (config/values.ts): a name missing here, or one here that the
+ * config does not know, does not compile.
  */
 export const INSTRUMENTATIONS: Record<string, Factory> = {
   // Servers: our lean HttpServerInstrumentation (instrumentations/http-server); clients: the
@@ -178,7 +181,7 @@ export const INSTRUMENTATIONS: Record<string, Factory> = {
     const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node');
     return new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
   },
-};
+} satisfies Record<InstrumentationName, Factory>;
 
 /** Module names an instrumentation patches (for the ESM hook's include list and reports). */
 export function moduleNames(instrumentation: Instrumentation): string[] {

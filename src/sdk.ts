@@ -37,6 +37,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ConfigError, resolveConfig } from './config/env.js';
 import { formatProblem } from './config/parse.js';
+import { checkThresholds } from './config/thresholds.js';
 import type { HealthspanOptions, SdkConfig } from './config/types.js';
 import type { Alert, Transition } from './insight/alerts.js';
 import { DropCounter } from './exporters/dropped.js';
@@ -187,25 +188,15 @@ export function onAlert(listener: (alert: Alert, transition: Transition) => void
 }
 
 /**
- * Changes alert thresholds at once. Throws a TypeError naming the field for a value that is
- * not a positive number (or, for errorRate, a share from 0 to 1).
+ * Changes alert thresholds at once. Throws a TypeError naming the field, the bad value and the
+ * allowed range (the rules of config/thresholds.ts, as for the env vars); nothing is applied then.
  */
 export function setThresholds(changes: Partial<InsightThresholds>): InsightThresholds | undefined {
   const insight = running?.insight;
   if (!insight) return undefined;
-  const positive = (field: string, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 3_600_000) throw new TypeError(`setThresholds: ${field} must be a number of milliseconds from 0 to 3600000 (got ${JSON.stringify(v)})`);
-  };
-  for (const f of ['requestMs', 'queryMs', 'eventLoopP99Ms'] as const) if (changes[f] !== undefined) positive(f, changes[f]);
-  for (const [route, v] of Object.entries(changes.routes ?? {})) positive(`routes[${JSON.stringify(route)}]`, v);
-  for (const f of ['errorRate', 'heapRatio', 'rssRatio'] as const) {
-    const v = changes[f];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0 && v <= 1))) throw new TypeError(`setThresholds: ${f} must be a share from 0 to 1 (got ${JSON.stringify(v)})`);
-  }
-  if (changes.errorMinSamples !== undefined && (!Number.isInteger(changes.errorMinSamples) || changes.errorMinSamples < 1)) {
-    throw new TypeError(`setThresholds: errorMinSamples must be a positive integer (got ${JSON.stringify(changes.errorMinSamples)})`);
-  }
-  insight.setThresholds(changes);
+  const checked = checkThresholds(changes);
+  if (checked.problem !== undefined) throw new TypeError(`setThresholds: ${checked.problem}`);
+  insight.setThresholds(checked.thresholds);
   return { ...insight.thresholds };
 }
 

@@ -4,7 +4,8 @@ import { getHeapStatistics } from 'node:v8';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { liveCaches, untrackedCaches } from '../cache/registry.js';
-import { DEFAULT_THRESHOLDS, type InsightProcessor, type InsightThresholds } from '../insight/processor.js';
+import { checkThresholds } from '../config/thresholds.js';
+import type { InsightProcessor, InsightThresholds } from '../insight/processor.js';
 import { renderStatusPage } from './page.js';
 import { registerAdminPrefix } from './registry.js';
 
@@ -38,7 +39,6 @@ export type AdminHandler = ((req: IncomingMessage, res: ServerResponse, next?: (
 /** Request bodies larger than this are refused (413). */
 const MAX_BODY = 16 * 1024;
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const THRESHOLD_FIELDS = Object.keys(DEFAULT_THRESHOLDS) as (keyof InsightThresholds)[];
 
 class HttpError extends Error {
   constructor(
@@ -361,15 +361,11 @@ function thresholds(source: AdminSource) {
 function putThresholds(source: AdminSource, body: unknown) {
   needInsight(source);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}');
-  for (const field of Object.keys(body)) {
-    if (!(THRESHOLD_FIELDS as string[]).includes(field)) throw new HttpError(400, `unknown field ${JSON.stringify(field)}; the thresholds are ${THRESHOLD_FIELDS.join(', ')}`);
-  }
-  const routes = (body as { routes?: unknown }).routes;
-  if (routes !== undefined && (typeof routes !== 'object' || routes === null || Array.isArray(routes))) {
-    throw new HttpError(400, 'routes must be an object of "METHOD /route": milliseconds');
-  }
+  // The same rules as setThresholds() and the env vars (config/thresholds.ts).
+  const checked = checkThresholds(body);
+  if (checked.problem !== undefined) throw new HttpError(400, checked.problem);
   try {
-    return { thresholds: source.setThresholds(body as Partial<InsightThresholds>) };
+    return { thresholds: source.setThresholds(checked.thresholds) };
   } catch (err) {
     if (err instanceof TypeError) throw new HttpError(400, err.message.replace(/^setThresholds: /, ''));
     throw err;

@@ -1,9 +1,19 @@
+import type { Kind } from './kinds.js';
 import type { ConfigProblem } from './types.js';
+import { HEALTH_COMPONENTS } from './values.js';
+
+/** Where a value came from: `options.<path>` or an env var, and the value as written. */
+export interface ValueSource {
+  source: string;
+  value: unknown;
+  /** A `start()` option (typed), not an env string. */
+  option: boolean;
+}
 
 /**
- * Reads one setting from either a `start()` option or an env var, validates it with the
- * same rule in both cases, and records a problem (naming the source, the bad value and
- * the value used instead) rather than throwing.
+ * Reads settings from `start()` options and env vars, validates each with the same rule in
+ * both cases, and records a problem (naming the source, the bad value and the value used
+ * instead) rather than throwing.
  */
 export class SettingReader {
   readonly problems: ConfigProblem[] = [];
@@ -34,30 +44,28 @@ export class SettingReader {
   }
 
   /**
-   * Picks the option when given, else the first env var that is set; `parse` returns
-   * undefined for a bad value, which is reported and replaced by `fallback`.
+   * The first valid value among `sources` (the option, then the env vars in order), with
+   * where it came from; a bad one is reported with `fallback` as the value used. An env var
+   * that is set ends the search even when bad: a lower-priority variable never stands in.
    */
-  pick<T>(
-    option: { path: string; value: unknown } | undefined,
-    envNames: string[],
-    parse: (v: unknown) => T | undefined,
-    expected: string,
-    fallback: T,
-  ): T {
-    if (option && option.value !== undefined) {
-      const parsed = parse(option.value);
-      if (parsed !== undefined) return parsed;
-      this.problem(`options.${option.path}`, option.value, expected, fallback);
+  pick<T>(kind: Kind<T>, sources: ValueSource[], fallback: T): { value: T; from?: ValueSource } {
+    for (const s of sources) {
+      const parsed = this.parse(kind, s, fallback);
+      if (parsed !== undefined) return { value: parsed, from: s };
+      if (!s.option) return { value: fallback };
     }
-    for (const name of envNames) {
-      const v = this.raw(name);
-      if (v === undefined) continue;
-      const parsed = parse(v);
-      if (parsed !== undefined) return parsed;
-      this.problem(name, v, expected, fallback);
-      return fallback;
-    }
-    return fallback;
+    return { value: fallback };
+  }
+
+  /** Every valid value among `sources`, the lowest priority first (for merged objects). */
+  all<T>(kind: Kind<T>, sources: ValueSource[], fallback: T): T[] {
+    return sources.map((s) => this.parse(kind, s, fallback)).filter((v): v is T => v !== undefined);
+  }
+
+  private parse<T>(kind: Kind<T>, s: ValueSource, fallback: T): T | undefined {
+    const parsed = kind.parse(s.value, { option: s.option, leftOut: (entry, expected) => this.leftOut(s.source, entry, expected) });
+    if (parsed === undefined) this.problem(s.source, s.value, (s.option && kind.expectedOption) || kind.expected, fallback);
+    return parsed;
   }
 }
 
@@ -188,12 +196,12 @@ export const keyValueList = (v: unknown): Record<string, string> | undefined => 
   return out;
 };
 
-const WEIGHT_NAMES = ['responseTime', 'errors', 'resources', 'database', 'cache'] as const;
-export type HealthWeightName = (typeof WEIGHT_NAMES)[number];
+type HealthWeightName = (typeof HEALTH_COMPONENTS)[number];
+export const HEALTH_WEIGHT_MAX = 1000;
 
 /**
  * Health weights: `responseTime=30,errors=25` (env) or `{ responseTime: 30 }` (option); names
- * from the five components, numbers from 0 to 1000.
+ * from the five components, numbers from 0 to HEALTH_WEIGHT_MAX.
  */
 export const healthWeights = (v: unknown): Partial<Record<HealthWeightName, number>> | undefined => {
   let entries: [string, unknown][];
@@ -211,13 +219,15 @@ export const healthWeights = (v: unknown): Partial<Record<HealthWeightName, numb
   if (entries.length === 0) return undefined;
   const out: Partial<Record<HealthWeightName, number>> = {};
   for (const [name, w] of entries) {
-    if (!(WEIGHT_NAMES as readonly string[]).includes(name)) return undefined;
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1000) return undefined;
+    if (!(HEALTH_COMPONENTS as readonly string[]).includes(name)) return undefined;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > HEALTH_WEIGHT_MAX) return undefined;
     out[name as HealthWeightName] = w;
   }
   return out;
 };
 
-/** An admin token: 16–512 visible ASCII characters, no spaces (it travels in a Bearer header). */
-export const adminToken = (v: unknown): string | undefined =>
-  typeof v === 'string' && /^[\x21-\x7e]{16,512}$/.test(v.trim()) ? v.trim() : undefined;
+export const ADMIN_TOKEN_LENGTH = { min: 16, max: 512 } as const;
+const TOKEN_PATTERN = new RegExp(`^[\\x21-\\x7e]{${ADMIN_TOKEN_LENGTH.min},${ADMIN_TOKEN_LENGTH.max}}$`);
+
+/** An admin token: visible ASCII characters, no spaces (it travels in a Bearer header). */
+export const adminToken = (v: unknown): string | undefined => (typeof v === 'string' && TOKEN_PATTERN.test(v.trim()) ? v.trim() : undefined);

@@ -3,22 +3,31 @@
  * `start(options)` both produce an {@link SdkConfig}; nothing else reads `process.env`.
  */
 
-export type TracesExporterName = 'otlp' | 'console' | 'none';
-export type MetricsExporterName = 'prometheus' | 'otlp' | 'console' | 'none';
-export type LogsExporterName = 'otlp' | 'console' | 'none';
-export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
-export type OtlpCompression = 'gzip' | 'none';
-export type SamplerName =
-  | 'always_on'
-  | 'always_off'
-  | 'traceidratio'
-  | 'parentbased_always_on'
-  | 'parentbased_always_off'
-  | 'parentbased_traceidratio';
-export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+import type {
+  DURATION_BUCKETS,
+  HEALTH_COMPONENTS,
+  LOG_LEVELS,
+  LOGS_EXPORTERS,
+  METRICS_EXPORTERS,
+  OTLP_COMPRESSIONS,
+  OTLP_PROTOCOLS,
+  PROPAGATORS,
+  RESOURCE_DETECTORS,
+  SAMPLERS,
+  TRACES_EXPORTERS,
+} from './values.js';
+
+// The unions come from the arrays in values.ts, which the parsers use: written once.
+export type TracesExporterName = (typeof TRACES_EXPORTERS)[number];
+export type MetricsExporterName = (typeof METRICS_EXPORTERS)[number];
+export type LogsExporterName = (typeof LOGS_EXPORTERS)[number];
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
+export type SamplerName = (typeof SAMPLERS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Local resource detectors only: none of them makes a network call. */
-export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance' | 'container';
-export type PropagatorName = 'tracecontext' | 'baggage' | 'none';
+export type ResourceDetectorName = (typeof RESOURCE_DETECTORS)[number];
+export type PropagatorName = (typeof PROPAGATORS)[number];
 
 export interface OtlpSignalConfig {
   /**
@@ -109,7 +118,7 @@ export interface MetricsConfig {
    * conventions' advice (HTTP 5 ms … 10 s, database 1 ms … 10 s); `fine`, healthspan's 16
    * bounds from 1 ms to 10 s (finer below 100 ms). @default 'semconv'
    */
-  durationBuckets: 'semconv' | 'fine';
+  durationBuckets: (typeof DURATION_BUCKETS)[number];
   prometheus: PrometheusConfig;
 }
 
@@ -169,7 +178,7 @@ export interface InsightConfig {
    * Health score weights per component (the others keep their default; 0 leaves one out).
    * @default { responseTime: 30, errors: 25, resources: 20, database: 15, cache: 10 }
    */
-  healthWeights: Partial<Record<'responseTime' | 'errors' | 'resources' | 'database' | 'cache', number>>;
+  healthWeights: Partial<Record<(typeof HEALTH_COMPONENTS)[number], number>>;
   /** Apdex T of request durations for the health score (ms). @default 500 */
   apdexMs: number;
   /**
@@ -200,7 +209,7 @@ export interface SdkConfig {
   serviceName: string;
   /** Extra resource attributes. @default {} */
   resourceAttributes: Record<string, string>;
-  /** @default ['env', 'host', 'os', 'process', 'serviceinstance'] */
+  /** @default ['env', 'host', 'os', 'process', 'serviceinstance', 'container'] */
   resourceDetectors: ResourceDetectorName[];
   /** @default ['tracecontext', 'baggage'] */
   propagators: PropagatorName[];

@@ -152,9 +152,11 @@ describe('admin API (mounted on the app, token set)', () => {
     expect((await call('/_healthspan/thresholds')).body.thresholds.requestMs).toBe(5000);
     const cases: [unknown, number, string][] = [
       [{ bogus: 1 }, 400, 'unknown field "bogus"; the thresholds are requestMs, routes, queryMs, errorRate, errorMinSamples, heapRatio, eventLoopP99Ms, rssRatio'],
-      [{ requestMs: -5 }, 400, 'requestMs must be a number of milliseconds from 0 to 3600000 (got -5)'],
-      [{ queryMs: 1e12 }, 400, 'queryMs must be a number of milliseconds from 0 to 3600000 (got 1000000000000)'],
-      [{ errorRate: 'high' }, 400, 'errorRate must be a share from 0 to 1 (got "high")'],
+      [{ requestMs: -5 }, 400, 'requestMs must be milliseconds from 1 to 3600000 (got -5)'],
+      [{ queryMs: 1e12 }, 400, 'queryMs must be milliseconds from 1 to 3600000 (got 1000000000000)'],
+      [{ errorRate: 'high' }, 400, 'errorRate must be a share from 0.0001 to 1 (got "high")'],
+      // Refused since one rule serves env, setThresholds() and this route (CHANGELOG, Changed).
+      [{ requestMs: 0.5 }, 400, 'requestMs must be milliseconds from 1 to 3600000 (got 0.5)'],
       [{ routes: [1] }, 400, 'routes must be an object of "METHOD /route": milliseconds'],
       [[1, 2], 400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}'],
     ];
