@@ -1,4 +1,5 @@
-export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
+export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds } from './sdk/facade.js';
+export type { Healthspan, StartContext, StartOptions, PipelineExtensions } from './sdk/types.js';
 export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
 export { recommend, type RouteStats, type QueryStats, type CacheHitStats } from './insight/recommend.js';
 export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
