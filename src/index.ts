@@ -1,24 +1,33 @@
-export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
-export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
-export { recommend, type RouteStats, type QueryStats, type CacheHitStats } from './insight/recommend.js';
-export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
-export { computeHealth, trend, apdexBucket, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
-export { readConfigFromEnv, resolveConfig, ConfigError, INSTRUMENTATION_NAMES } from './config/env.js';
+// The public API: what the docs show users importing. Everything else in src/ is internal.
+export {
+  start,
+  shutdown,
+  getSdk,
+  getHealth,
+  getAlerts,
+  getRoutes,
+  getQueries,
+  getInsightStats,
+  onAlert,
+  setThresholds,
+  createAdminHandler,
+  createPrometheusHandler,
+} from './sdk/facade.js';
+export type { Healthspan, StartContext, StartOptions, PipelineExtensions } from './sdk/types.js';
 export type * from './config/types.js';
-export { preload, preloadSync } from './preload.js';
-export { HttpServerInstrumentation, type HttpServerInstrumentationConfig } from '../instrumentations/http-server/index.js';
-export { templatePath, RouteTemplater, OTHER_ROUTE } from './http/route.js';
-export { createQueryRedactor } from './http/redact.js';
-export { ExportSpanProcessor, type ExportSpanProcessorOptions } from './exporters/span-processor.js';
-export { ExportLogRecordProcessor, type ExportLogRecordProcessorOptions } from './exporters/log-processor.js';
-export { alertLogRecord, emitAlertLog, subscribeAlertLogs, ALERT_EVENT_NAME, ALERT_LOG_SEVERITY, type AlertSource } from './insight/alert-log.js';
-export { DropCounter } from './exporters/dropped.js';
-export { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, VERSION } from './semconv.js';
+export { readConfigFromEnv, ConfigError, type ResolvedConfig, type ResolveContext } from './config/env.js';
+export type { InsightHealth, InsightThresholds } from './insight/processor.js';
+// docs/health-score.md offers computeHealth's maxAboveWorst option.
+export { computeHealth, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
+export type { RouteStats, QueryStats, CacheHitStats } from './insight/recommend.js';
+export type { Alert, AlertRule, Severity, Transition } from './insight/alerts.js';
+export type { AdminHandler, AdminHandlerOptions } from './admin/handler.js';
+export { createCache, TracedCache, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
+export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
 export { sanitizeSql, type SanitizeOptions, type SqlDialect } from './db/sanitize.js';
 export { summarizeSql, type SummarizeOptions, type QuerySummary } from './db/summary.js';
-export { DbProcessor, type DbProcessorOptions } from './db/processor.js';
-export { PgPoolInstrumentation, type PgPoolInstrumentationConfig } from '../instrumentations/pg-pool/index.js';
-export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
-export { createCache, TracedCache, MemoryStore, CircuitBreaker, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
-export { WebhookNotifier, type WebhookOptions } from './insight/webhook.js';
-export { type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';
+/**
+ * @internal What `healthspan/register` runs (src/register/), through this bundle so that the
+ * app's own `import 'healthspan'` gets the same instance. Not for apps.
+ */
+export { preload, preloadSync } from './preload.js';

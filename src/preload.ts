@@ -1,7 +1,8 @@
 import { createRequire, register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
+import { hookedModules } from './instrumentation-loader.js';
 import { logger } from './log.js';
-import { start } from './sdk.js';
+import { start } from './sdk/facade.js';
 
 const load = createRequire(import.meta.url);
 
@@ -23,7 +24,7 @@ export async function preload(via: 'import' | 'require'): Promise<void> {
     // In-thread hooks (module.registerHooks): no loader thread, no round trip per import.
     const sdk = start({}, { via });
     if (!sdk.enabled) return;
-    const modules = (sdk as unknown as { hookedModules(): string[] }).hookedModules();
+    const modules = hookedModules(sdk.config.instrumentations);
     const { register: registerSync } = load('import-in-the-middle/register-hooks.mjs') as {
       register: (o: { include: string[] }) => void;
     };

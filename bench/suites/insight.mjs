@@ -1,13 +1,15 @@
 // The insight suite: what the InsightProcessor costs. `insight-span` measures it per ended
 // span (and per `evaluate()`) in a child process (this same file, `--child`) pinned to the
-// server CPU, importing the built package; `insight-http` measures the hello and pg servers
-// under `--import healthspan/register` with insight on (the default) and off
+// server CPU, compiling src/insight/processor.ts as the build does (the package does not
+// export it); `insight-http` measures the hello and pg servers under
+// `--import healthspan/register` with insight on (the default) and off
 // (`HEALTHSPAN_INSIGHT=false`), exporting every span over OTLP to the sink.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { runPinnedChild } from '../lib/child.mjs';
+import { loadSourceModule } from '../lib/source-module.mjs';
 import { startHelper } from '../lib/helper-process.mjs';
 import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
 import { logStderrOnce } from '../lib/server.mjs';
@@ -166,8 +168,7 @@ async function child({ root, rounds }) {
   const load = createRequire(path.join(root, 'package.json'));
   const api = load('@opentelemetry/api');
   const { TracerProvider } = load('@opentelemetry/sdk-trace');
-  const pkg = load(path.join(root, 'dist/index.cjs'));
-  if (typeof pkg.InsightProcessor !== 'function') throw new Error('dist/index.cjs does not export InsightProcessor: run `npx tsup` first');
+  const pkg = loadSourceModule(root, 'src/insight/processor.ts');
   const insight = new pkg.InsightProcessor({ evaluateIntervalMs: 0 });
   const providers = {
     noop: new TracerProvider({ spanProcessors: [new NoopProcessor()] }),
@@ -213,7 +214,7 @@ async function child({ root, rounds }) {
   await providers.noop.shutdown();
   await providers.insight.shutdown();
   return {
-    source: 'dist',
+    source: 'src',
     rounds,
     caseMs: CASE_MS,
     evaluateMs: EVALUATE_MS,
@@ -265,8 +266,8 @@ function renderSpan(p) {
   return [
     '### Per span (`insight-span`)',
     '',
-    `Method: one child process ${pinned ? 'pinned to CPU 0 (`taskset -c`)' : '**unpinned**'} imports \`InsightProcessor\` from the ` +
-      'built package (`dist/index.cjs`) and builds two `TracerProvider`s: one with only `new InsightProcessor({ evaluateIntervalMs: 0 })`, ' +
+    `Method: one child process ${pinned ? 'pinned to CPU 0 (`taskset -c`)' : '**unpinned**'} compiles \`InsightProcessor\` ` +
+      '(`src/insight/processor.ts`, with esbuild as the build does; the package does not export it) and builds two `TracerProvider`s: one with only `new InsightProcessor({ evaluateIntervalMs: 0 })`, ' +
       'the baseline with only a no-op processor. Each loop creates and ends spans as the instrumentations leave them: an HTTP ' +
       `SERVER span (\`http.request.method\`, \`url.*\`, then \`http.route\` from ${data.routes} routes and \`http.response.status_code\`, ` +
       `${fmt(data.errorShare * 100)} % 500s with an error status) and a pg CLIENT span (\`db.system.name\`, \`db.query.text\`, \`db.query.summary\` ` +

@@ -9,7 +9,7 @@ import { logger } from '../log.js';
  * backoff 1 s ×1.5 up to 5 s, ±20 % jitter, within the export timeout) wait on unref'd
  * timers and stop at once when the process is about to exit ({@link stopRetries}).
  * A flush the app or the exit path waits for holds the process itself, for a bounded time
- * (see src/shutdown.ts and `withTimeout` in src/sdk.ts); nothing here does.
+ * (see src/shutdown.ts and `withTimeout` in src/sdk/running-sdk.ts); nothing here does.
  */
 
 /** What `@opentelemetry/otlp-exporter-base` transports answer. */
