@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import { RedactProcessor } from '../processors/redact-processor.js';
 import { GuardedSpanProcessor } from './guarded-span-processor.js';
 import { optionalExporter } from './optional-exporter.js';
+import { PooledIdGenerator } from './id-generator.js';
 
 /**
  * The processors that finish a span at `onEnding` (summary and sanitized text of database
@@ -68,7 +69,7 @@ export function buildTracerProvider(config: SdkConfig, resource: Resource, p: Tr
   // such as db.client.operation.duration, must not depend on the sampling rate.
   // Connection set-up with no parent (a client connecting at start-up) is not a trace of its own.
   const sampler = createAlwaysRecordSampler(new ConnectionSetupSampler(buildSampler(c.sampler, c.samplerArg), config.db.connectSpans));
-  return new TracerProvider({ resource, sampler, spanProcessors: processors });
+  return new TracerProvider({ resource, sampler, spanProcessors: processors, idGenerator: new PooledIdGenerator() });
 }
 
 function buildSampler(name: SdkConfig['traces']['sampler'], ratio: number): Sampler {
