@@ -1,6 +1,10 @@
 export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
 export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
-export { recommend, type RouteStats, type QueryStats, type CacheHitStats } from './insight/recommend.js';
+export { InsightIngest } from './insight/ingest.js';
+export type { InsightReadModel } from './insight/read-model.js';
+export type { InsightBounds } from './insight/collectors.js';
+export type { LatencyStats, RouteStats, QueryStats, CacheHitStats } from './insight/figures.js';
+export { recommend } from './insight/recommend.js';
 export { AlertEngine, severityOf, type Alert, type AlertRule, type Severity, type Transition } from './insight/alerts.js';
 export { computeHealth, trend, apdexBucket, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
 export { readConfigFromEnv, resolveConfig, ConfigError, INSTRUMENTATION_NAMES } from './config/env.js';

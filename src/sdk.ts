@@ -57,8 +57,9 @@ import { DbProcessor } from './db/processor.js';
 import { buildAdminHandler, type AdminHandler, type AdminHandlerOptions } from './admin/handler.js';
 import { isAdminPath } from './admin/registry.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import type { InsightBounds } from './insight/collectors.js';
+import type { QueryStats, RouteStats } from './insight/figures.js';
 import { InsightProcessor, type InsightHealth, type InsightThresholds } from './insight/processor.js';
-import type { QueryStats, RouteStats } from './insight/recommend.js';
 import { WebhookNotifier } from './insight/webhook.js';
 import { subscribeAlertLogs } from './insight/alert-log.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME, VERSION } from './semconv.js';
@@ -138,7 +139,7 @@ export async function shutdown(): Promise<void> {
 
 /** The health report (0–100 score, components, trend, recommendations), or undefined when insight is off. */
 export function getHealth(): InsightHealth | undefined {
-  return running?.insight?.health();
+  return running?.insight?.read.health();
 }
 
 /**
@@ -150,10 +151,11 @@ export function getHealth(): InsightHealth | undefined {
 export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHandler {
   return buildAdminHandler(
     {
-      insight: () => running?.insight,
+      insight: () => running?.insight?.read,
       service: () => running?.config.serviceName ?? 'unknown_service:node',
       token: () => running?.config.admin.token,
       setThresholds,
+      resolveAlert: (id) => running?.insight?.resolveAlert(id),
     },
     options,
   );
@@ -161,24 +163,22 @@ export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHand
 
 /** Every route in the window: counts, latency quantiles, error rate and where its time goes. */
 export function getRoutes(): RouteStats[] {
-  return running?.insight?.routes() ?? [];
+  return running?.insight?.read.routes() ?? [];
 }
 
-/** Every statement summary in the window: counts, latency quantiles and error rate. */
+/** Every statement in the window: counts, latency quantiles and error rate. */
 export function getQueries(): QueryStats[] {
-  return running?.insight?.queryStats() ?? [];
+  return running?.insight?.read.queries() ?? [];
 }
 
 /** How full insight's bounded maps are and what they folded or forgot; undefined when insight is off. */
-export function getInsightStats(): ReturnType<InsightProcessor['bounds']> | undefined {
-  return running?.insight?.bounds();
+export function getInsightStats(): InsightBounds | undefined {
+  return running?.insight?.read.bounds();
 }
 
 /** Firing alerts, or resolved ones (newest first). */
 export function getAlerts(options: { state?: 'firing' | 'resolved' } = {}): Alert[] {
-  const engine = running?.insight?.engine;
-  if (!engine) return [];
-  return options.state === 'resolved' ? engine.history() : engine.active();
+  return running?.insight?.read.alerts(options.state) ?? [];
 }
 
 /** Calls `listener` on every alert transition; returns a function that stops it. */
