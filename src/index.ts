@@ -1,6 +1,5 @@
 export { start, shutdown, getSdk, createPrometheusHandler, getHealth, getAlerts, getRoutes, getQueries, getInsightStats, createAdminHandler, onAlert, setThresholds, type Healthspan, type StartContext } from './sdk.js';
 export { InsightProcessor, DEFAULT_THRESHOLDS, type InsightOptions, type InsightThresholds, type InsightHealth } from './insight/processor.js';
-export { InsightIngest } from './insight/ingest.js';
 export type { InsightReadModel } from './insight/read-model.js';
 export type { InsightBounds } from './insight/collectors.js';
 export type { LatencyStats, RouteStats, QueryStats, CacheHitStats } from './insight/figures.js';

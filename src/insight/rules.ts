@@ -60,76 +60,84 @@ function evidence<T>(input: RuleInput, windows: RollingWindows<T>, key: string, 
   return all && all.count >= min ? { s: all, span: during(input.windowMs) } : undefined;
 }
 
-/** A rule on the p95 of each key of a window, from what ended after the warm-up. */
-function p95Rule<T>(o: {
+/**
+ * A rule on one figure of each key of a window: the figure over the evidence, against the
+ * key's threshold, with the latest exemplar the span path noted for that key.
+ */
+function windowRule<T>(o: {
   name: AlertRule;
   component: HealthComponentName;
   reads: string;
+  /** Also: read only what ended after the warm-up. */
+  afterWarmup: boolean;
   windows: (c: InsightCollectors) => RollingWindows<T>;
-  exemplars: (c: InsightCollectors) => ExemplarMap;
+  minSamples: (input: RuleInput) => number;
+  observed: (s: WindowSummary) => number;
   threshold: (t: InsightThresholds, key: string) => number;
-  message: (key: string, p95: number, threshold: number, count: number, span: string) => string;
+  exemplars: (c: InsightCollectors) => ExemplarMap;
+  message: (key: string, s: WindowSummary, threshold: number, span: string) => string;
 }): InsightRule {
   return {
     name: o.name,
     component: o.component,
     reads: o.reads,
-    afterWarmup: true,
+    afterWarmup: o.afterWarmup,
     run(input, judge) {
       const windows = o.windows(input.collectors);
+      const exemplars = o.exemplars(input.collectors);
+      const min = o.minSamples(input);
       for (const key of windows.activeKeys()) {
-        const slow = evidence(input, windows, key, input.minSamples, input.since);
-        if (!slow) continue;
+        const e = evidence(input, windows, key, min, o.afterWarmup ? input.since : -Infinity);
+        if (!e) continue;
         const threshold = o.threshold(input.thresholds, key);
-        const exemplar = o.exemplars(input.collectors).get(key);
-        judge(key, slow.s.p95, threshold, {
+        const exemplar = exemplars.get(key);
+        judge(key, o.observed(e.s), threshold, {
           exemplarTraceId: exemplar?.traceId,
           exemplarSpanId: exemplar?.spanId,
-          message: o.message(key, slow.s.p95, threshold, slow.s.count, slow.span),
+          message: o.message(key, e.s, threshold, e.span),
         });
       }
     },
   };
 }
 
-const slowRequest = p95Rule({
+const slowRequest = windowRule({
   name: 'slow_request',
   component: 'responseTime',
   reads: 'the p95 of each route (request windows)',
+  afterWarmup: true,
   windows: (c) => c.requests,
-  exemplars: (c) => c.exemplars.slowRequest,
+  minSamples: (input) => input.minSamples,
+  observed: (s) => s.p95,
   threshold: requestThresholdOf,
-  message: (key, p95, threshold, count, span) => `slow route ${key}: p95 ${num(p95)} ms over ${num(threshold)} ms, ${num(count)} requests in the last ${span}`,
+  exemplars: (c) => c.exemplars.slowRequest,
+  message: (key, s, threshold, span) => `slow route ${key}: p95 ${num(s.p95)} ms over ${num(threshold)} ms, ${num(s.count)} requests in the last ${span}`,
 });
 
-const errorRate: InsightRule = {
+const errorRate = windowRule({
   name: 'error_rate',
   component: 'errors',
   reads: 'the share of failed requests of each route (request windows)',
   afterWarmup: false,
-  run(input, judge) {
-    const windows = input.collectors.requests;
-    for (const key of windows.activeKeys()) {
-      const errors = evidence(input, windows, key, input.thresholds.errorMinSamples, -Infinity);
-      if (!errors) continue;
-      const failed = input.collectors.exemplars.errorRate.get(key);
-      judge(key, errors.s.errorRate, input.thresholds.errorRate, {
-        exemplarTraceId: failed?.traceId,
-        exemplarSpanId: failed?.spanId,
-        message: `errors on ${key}: ${(errors.s.errorRate * 100).toFixed(1)}% of ${num(errors.s.count)} requests in the last ${errors.span}`,
-      });
-    }
-  },
-};
+  windows: (c) => c.requests,
+  minSamples: (input) => input.thresholds.errorMinSamples,
+  observed: (s) => s.errorRate,
+  threshold: (t) => t.errorRate,
+  exemplars: (c) => c.exemplars.errorRate,
+  message: (key, s, _threshold, span) => `errors on ${key}: ${(s.errorRate * 100).toFixed(1)}% of ${num(s.count)} requests in the last ${span}`,
+});
 
-const slowQuery = p95Rule({
+const slowQuery = windowRule({
   name: 'slow_query',
   component: 'database',
   reads: 'the p95 of each statement (query windows)',
+  afterWarmup: true,
   windows: (c) => c.queries,
-  exemplars: (c) => c.exemplars.slowQuery,
+  minSamples: (input) => input.minSamples,
+  observed: (s) => s.p95,
   threshold: (t) => t.queryMs,
-  message: (key, p95, threshold, count, span) => `slow query ${key}: p95 ${num(p95)} ms over ${num(threshold)} ms, ${num(count)} queries in the last ${span}`,
+  exemplars: (c) => c.exemplars.slowQuery,
+  message: (key, s, threshold, span) => `slow query ${key}: p95 ${num(s.p95)} ms over ${num(threshold)} ms, ${num(s.count)} queries in the last ${span}`,
 });
 
 /**
