@@ -217,7 +217,7 @@ export class NPlusOneLog {
     }
   }
 
-  /** Every pair tracked, in the order they were first seen. */
+  /** Every pair tracked, route by route (routes in the order they were first seen). */
   *entries(): IterableIterator<NPlusOneEntry> {
     for (const statements of this.byRoute.values()) yield* statements.values();
   }

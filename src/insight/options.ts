@@ -53,7 +53,10 @@ export interface InsightOptions {
   heapLimitBytes?: number;
   /** Shortest stretch the event-loop p99 is read over (ms). @default 5000 */
   eventLoopWindowMs?: number;
-  /** How often rules are evaluated (an unref'd timer). @default 5000 */
+  /**
+   * How often rules are evaluated and what left the window is forgotten (an unref'd timer);
+   * 0 starts no timer: call `evaluate()` yourself. @default 5000
+   */
   evaluateIntervalMs?: number;
   /** Distinct routes / statements tracked; later ones fold into `_other`. @default 200 */
   maxKeys?: number;
