@@ -22,7 +22,7 @@ export class InsightIngest implements SpanProcessor {
   failed = 0;
 
   constructor(
-    protected readonly collectors: InsightCollectors,
+    private readonly collectors: InsightCollectors,
     readonly thresholds: InsightThresholds,
   ) {}
 

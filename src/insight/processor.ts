@@ -35,6 +35,8 @@ export class InsightProcessor extends InsightIngest {
   private readonly ruleWindowMs: number;
   private readonly minSamples: number;
   private readonly warmEnd: number;
+  /** The same collectors the span path feeds (InsightIngest keeps its reference private). */
+  private readonly state: InsightCollectors;
 
   constructor(private readonly o: InsightOptions = {}) {
     const now = o.now ?? Date.now;
@@ -42,6 +44,7 @@ export class InsightProcessor extends InsightIngest {
     const warmEnd = now() + Math.max(0, o.warmupMs ?? 30_000);
     const collectors = new InsightCollectors({ windowMs, maxKeys: o.maxKeys ?? 200, warmEnd, maxPendingTraces: o.maxPendingTraces, health: o.health, now: o.now });
     super(collectors, { ...DEFAULT_THRESHOLDS, ...o.thresholds, routes: { ...o.thresholds?.routes } });
+    this.state = collectors;
     this.now = now;
     this.windowMs = windowMs;
     this.warmEnd = warmEnd;
@@ -72,7 +75,7 @@ export class InsightProcessor extends InsightIngest {
         now,
         warm: now >= this.warmEnd,
         since: this.warmEnd,
-        collectors: this.collectors,
+        collectors: this.state,
         thresholds: this.thresholds,
         runtime,
         heapGrowth: this.monitor.heapGrowth(),
@@ -89,7 +92,7 @@ export class InsightProcessor extends InsightIngest {
           // one rule's failure leaves the others to judge
         }
       }
-      this.collectors.prune(now, this.windowMs);
+      this.state.prune(now, this.windowMs);
       this.engine.sweep();
       this.read.refresh(runtime);
     } catch {

@@ -26,14 +26,12 @@ export interface WindowOptions {
 }
 
 /**
- * One time slice of a key. `T` is what a caller keeps per slice beside the window's own
- * figures (insight keeps the request time split there, see breakdown.ts); the window never
- * reads it, and drops it with the slice.
+ * One time slice of a key, as callers see it. `T` is what a caller keeps per slice beside the
+ * window's own figures (insight keeps the request time split there, see breakdown.ts); the
+ * window never reads it, and drops it with the slice.
  */
 export interface Slice<T = never> {
   readonly start: number;
-  /** Absent in count-only windows. */
-  readonly sketch: DDSketch | undefined;
   count: number;
   errors: number;
   /** Sum of the valid durations. */
@@ -45,9 +43,15 @@ export interface Slice<T = never> {
   data: T | undefined;
 }
 
+/** The slice with its sketch, which stays inside the window (the sketch library is bundled, not a dependency). */
+interface StoredSlice<T> extends Slice<T> {
+  /** Absent in count-only windows. */
+  readonly sketch: DDSketch | undefined;
+}
+
 interface Series<T> {
   readonly key: string;
-  readonly slices: Slice<T>[];
+  readonly slices: StoredSlice<T>[];
 }
 
 export interface WindowSummary {
@@ -244,7 +248,7 @@ export class RollingWindows<T = never> {
   }
 
   /** The slice an observation at `at` belongs in, appending one when time moved on. */
-  private slice(series: Series<T>, at: number | undefined): Slice<T> {
+  private slice(series: Series<T>, at: number | undefined): StoredSlice<T> {
     const slices = series.slices;
     const last = slices[slices.length - 1];
     if (last && at !== undefined && at >= last.start && at < last.start + this.sliceMs && (at < this.cutAt || last.start >= this.cutAt)) return last;
@@ -254,7 +258,7 @@ export class RollingWindows<T = never> {
     // Past the cut, the first slice starts at the cut itself: nothing from before shares it.
     if (now >= this.cutAt && start < this.cutAt) start = this.cutAt;
     if (last && last.start >= start) return last;
-    const made: Slice<T> = {
+    const made: StoredSlice<T> = {
       start,
       sketch: this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined,
       count: 0,
@@ -290,7 +294,7 @@ export class RollingWindows<T = never> {
   }
 
   /** Drops slices that fell out of the window (the current slice counts as one). */
-  private expire(slices: Slice<T>[], currentStart: number): void {
+  private expire(slices: StoredSlice<T>[], currentStart: number): void {
     const oldest = this.oldest(currentStart);
     let drop = 0;
     while (drop < slices.length && slices[drop].start < oldest) drop++;
