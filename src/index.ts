@@ -19,7 +19,8 @@ export { readConfigFromEnv, ConfigError, type ResolvedConfig, type ResolveContex
 export type { InsightHealth, InsightThresholds } from './insight/processor.js';
 // docs/health-score.md offers computeHealth's maxAboveWorst option.
 export { computeHealth, type HealthReport, type HealthOptions, type HealthInput } from './insight/health.js';
-export type { RouteStats, QueryStats, CacheHitStats } from './insight/recommend.js';
+export type { LatencyStats, RouteStats, QueryStats, CacheHitStats } from './insight/figures.js';
+export type { InsightBounds } from './insight/collectors.js';
 export type { Alert, AlertRule, Severity, Transition } from './insight/alerts.js';
 export type { AdminHandler, AdminHandlerOptions } from './admin/handler.js';
 export { createCache, TracedCache, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';

@@ -203,12 +203,15 @@ async function child({ root, rounds }) {
     const e = timeEvaluate(insight, EVALUATE_MS);
     if (round > 0) evaluateNs.push(e);
   }
-  const health = insight.health();
+  // Builds before the read model (BENCH_BASELINE) had these methods on the processor itself.
+  const read = insight.read ?? insight;
+  const health = read.health();
+  const keys = read.bounds().keys;
   const checks = {
     slowTagged: tagged,
-    requestKeys: insight.requests?.activeKeys?.().length,
-    queryKeys: insight.queries?.activeKeys?.().length,
-    activeAlerts: insight.engine.active().map((a) => `${a.rule} ${a.key ?? ''}`.trim()),
+    requestKeys: keys.routes,
+    queryKeys: keys.queries,
+    activeAlerts: (insight.read ? read.alerts() : insight.engine.active()).map((a) => `${a.rule} ${a.key ?? ''}`.trim()),
     healthScore: health.score,
   };
   await providers.noop.shutdown();
@@ -393,7 +396,7 @@ function renderHttp(p) {
 
 function render(parts) {
   const sections = [
-    '`InsightProcessor` (`src/insight/processor.ts`) runs on every ended span on the application’s thread: `onEnding` tags ' +
+    '`InsightProcessor` (its span path is `src/insight/ingest.ts`) runs on every ended span on the application’s thread: `onEnding` tags ' +
       'spans slower than their threshold, `onEnd` classifies the span and records it in bounded rolling windows; the alert ' +
       'rules and the health score are computed by `evaluate()` on an unref’d timer (every 5 s by default), never on the span path.',
   ];

@@ -1,23 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getHeapStatistics } from 'node:v8';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { liveCaches, untrackedCaches } from '../cache/registry.js';
 import { checkThresholds } from '../config/thresholds.js';
-import type { InsightProcessor, InsightThresholds } from '../insight/processor.js';
+import { HttpError } from './http-error.js';
 import { renderStatusPage } from './page.js';
 import { registerAdminPrefix } from './registry.js';
+import { alerts, analytics, needInsight, rawMetrics, resolveAlert, summary, type AdminSource } from './views.js';
 
-/** What the handler reads and changes; the SDK supplies the running instance's state. */
-export interface AdminSource {
-  insight(): InsightProcessor | undefined;
-  service(): string;
-  /** The configured token (HEALTHSPAN_ADMIN_TOKEN), if any. */
-  token(): string | undefined;
-  /** Validates and applies (throws a TypeError naming the field). */
-  setThresholds(changes: Partial<InsightThresholds>): InsightThresholds | undefined;
-}
+export type { AdminSource } from './views.js';
 
 export interface AdminHandlerOptions {
   /**
@@ -39,16 +31,6 @@ export type AdminHandler = ((req: IncomingMessage, res: ServerResponse, next?: (
 /** Request bodies larger than this are refused (413). */
 const MAX_BODY = 16 * 1024;
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 type Req = IncomingMessage & { baseUrl?: string; originalUrl?: string };
 type Route = (ctx: { req: Req; query: URLSearchParams; params: string[]; body: () => Promise<unknown> }) => unknown | Promise<unknown>;
@@ -246,116 +228,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 // ---- routes -------------------------------------------------------------------------------
 
-function needInsight(source: AdminSource): InsightProcessor {
-  const insight = source.insight();
-  if (!insight) throw new HttpError(503, 'insight is off (HEALTHSPAN_INSIGHT=false, or healthspan is not started)');
-  return insight;
-}
-
-const finite = (n: number | undefined): number | null => (typeof n === 'number' && Number.isFinite(n) ? n : null);
-
-function summary(source: AdminSource) {
-  const insight = needInsight(source);
-  const health = insight.health();
-  const req = insight.overall('requests');
-  const caches = insight.cacheStats();
-  const lookups = caches.reduce((n, c) => n + c.lookups, 0);
-  const hits = caches.reduce((n, c) => n + c.lookups * c.hitRate, 0);
-  const rt = insight.runtime();
-  return {
-    service: source.service(),
-    status: health.status,
-    score: health.score ?? null,
-    trend: health.trend,
-    alerts: { firing: insight.engine.active().length },
-    requests: {
-      count: req?.count ?? 0,
-      ratePerSecond: finite(req?.rate),
-      avgMs: finite(req?.mean),
-      p95Ms: finite(req?.p95),
-      errorRate: finite(req?.errorRate),
-    },
-    cache: { lookups, hitRate: lookups > 0 ? hits / lookups : null },
-    memory: { heapUsedBytes: rt.heapUsed, heapLimitBytes: rt.heapLimit, rssBytes: rt.rss },
-    eventLoopDelayP99Ms: finite(rt.eventLoopDelayP99Ms),
-    uptimeSeconds: Math.round(process.uptime()),
-    windowMinutes: insight.window / 60_000,
-    generatedAt: new Date().toISOString(),
-  };
-}
-
-function analytics(source: AdminSource, query: URLSearchParams) {
-  const insight = needInsight(source);
-  const windowMinutes = insight.window / 60_000;
-  const raw = query.get('minutes');
-  let minutes = windowMinutes;
-  if (raw !== null) {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < 1 || n > windowMinutes) throw new HttpError(400, `minutes must be a whole number from 1 to ${windowMinutes} (the window), got ${JSON.stringify(raw)}`);
-    minutes = n;
-  }
-  const windowMs = minutes * 60_000;
-  const health = insight.health();
-  return {
-    minutes,
-    health: { score: health.score ?? null, status: health.status, trend: health.trend, components: health.components },
-    recommendations: health.recommendations,
-    routes: insight.routes(windowMs),
-    queries: insight.queryStats(windowMs),
-    caches: insight.cacheStats(windowMs),
-    alerts: insight.engine.active(),
-    generatedAt: new Date().toISOString(),
-  };
-}
-
-function rawMetrics(source: AdminSource) {
-  const insight = needInsight(source);
-  const heap = getHeapStatistics();
-  const mem = process.memoryUsage();
-  const rt = insight.runtime();
-  const req = insight.overall('requests');
-  const db = insight.overall('queries');
-  const figures = (s: typeof req) =>
-    s ? { count: s.count, ratePerSecond: s.rate, meanMs: s.mean, p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, maxMs: s.max, errors: s.errors, errorRate: s.errorRate } : { count: 0 };
-  return {
-    windowMinutes: insight.window / 60_000,
-    requests: { ...figures(req), byRoute: insight.routes() },
-    database: { ...figures(db), byStatement: insight.queryStats() },
-    memory: {
-      rssBytes: mem.rss,
-      heapUsedBytes: mem.heapUsed,
-      heapTotalBytes: mem.heapTotal,
-      heapLimitBytes: heap.heap_size_limit,
-      externalBytes: mem.external,
-      arrayBuffersBytes: mem.arrayBuffers,
-    },
-    runtime: {
-      eventLoopDelayP99Ms: rt.eventLoopDelayP99Ms,
-      uptimeSeconds: process.uptime(),
-      nodeVersion: process.version,
-      pid: process.pid,
-    },
-    cache: liveCaches().map((c) => ({ name: c.name, ...c.stats() })),
-    insight: insight.bounds(),
-  };
-}
-
-function alerts(source: AdminSource, query: URLSearchParams) {
-  const insight = needInsight(source);
-  const state = query.get('state') ?? 'firing';
-  if (state !== 'firing' && state !== 'resolved') throw new HttpError(400, `state must be firing or resolved, got ${JSON.stringify(state)}`);
-  return { state, alerts: state === 'resolved' ? insight.engine.history() : insight.engine.active() };
-}
-
-function resolveAlert(source: AdminSource, id: string) {
-  const insight = needInsight(source);
-  const alert = insight.engine.active().find((a) => a.id === id);
-  if (!alert || !insight.engine.resolve(id)) throw new HttpError(404, `no firing alert with id ${JSON.stringify(id)}`);
-  return { resolved: alert };
-}
-
 function thresholds(source: AdminSource) {
-  return { thresholds: { ...needInsight(source).thresholds } };
+  return { thresholds: needInsight(source).thresholds() };
 }
 
 function putThresholds(source: AdminSource, body: unknown) {

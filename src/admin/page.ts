@@ -215,7 +215,7 @@ const JS = `
     var rq = s.requests || {}, mem = s.memory || {}, cache = s.cache || {};
     var figs = [
       ['Requests', (num(rq.count) === null ? '\\u2014' : NF0.format(rq.count)) + ' (' + fmtRate(rq.ratePerSecond) + ' req/s)'],
-      ['Latency', 'avg ' + fmtMs(rq.avgMs) + ' \\u00b7 p95 ' + fmtMs(rq.p95Ms)],
+      ['Latency', 'avg ' + fmtMs(rq.meanMs) + ' \\u00b7 p95 ' + fmtMs(rq.p95Ms)],
       ['Errors', fmtPct(rq.errorRate)],
       ['Firing alerts', String(num((s.alerts || {}).firing) === null ? '\\u2014' : s.alerts.firing)],
       ['Cache', fmtPct(cache.hitRate) + ' hits of ' + (num(cache.lookups) === null ? '\\u2014' : NF0.format(cache.lookups)) + ' lookups'],
@@ -255,19 +255,19 @@ const JS = `
     fill($('recommendations'), recs.length ? el('ul', { 'data-testid': 'recommendations' }, recs.map(function (r) { return el('li', null, str(r)); }))
       : el('ul', { 'data-testid': 'recommendations', class: 'muted' }, el('li', null, 'Nothing to do.')));
 
-    var routes = arr(a.routes).slice().sort(function (x, y) { return (num(y.p95) || 0) - (num(x.p95) || 0); });
+    var routes = arr(a.routes).slice().sort(function (x, y) { return (num(y.p95Ms) || 0) - (num(x.p95Ms) || 0); });
     fill($('routes'), table(['Route', 'req/s', 'p50', 'p95', 'p99', 'errors', 'where time goes'], routes, 30, function (r) {
-      var over = num(r.thresholdMs) !== null && num(r.p95) !== null && r.p95 > r.thresholdMs;
+      var over = num(r.thresholdMs) !== null && num(r.p95Ms) !== null && r.p95Ms > r.thresholdMs;
       return el('tr', { 'data-testid': 'route', 'data-route': str(r.route) },
-        el('td', null, str(r.route)), el('td', null, fmtRate(r.rate)), el('td', null, fmtMs(r.p50)),
-        el('td', { class: over ? 'over' : null, 'data-testid': 'p95', title: 'threshold ' + fmtMs(r.thresholdMs) }, fmtMs(r.p95)),
-        el('td', null, fmtMs(r.p99)), el('td', null, fmtPct(r.errorRate)), splitCell(r.split));
+        el('td', null, str(r.route)), el('td', null, fmtRate(r.ratePerSecond)), el('td', null, fmtMs(r.p50Ms)),
+        el('td', { class: over ? 'over' : null, 'data-testid': 'p95', title: 'threshold ' + fmtMs(r.thresholdMs) }, fmtMs(r.p95Ms)),
+        el('td', null, fmtMs(r.p99Ms)), el('td', null, fmtPct(r.errorRate)), splitCell(r.split));
     }));
-    var queries = arr(a.queries).slice().sort(function (x, y) { return (num(y.p95) || 0) - (num(x.p95) || 0); });
+    var queries = arr(a.queries).slice().sort(function (x, y) { return (num(y.p95Ms) || 0) - (num(x.p95Ms) || 0); });
     fill($('queries'), table(['Query', 'per s', 'p50', 'p95', 'p99', 'errors'], queries, 30, function (q) {
       return el('tr', { 'data-testid': 'query', 'data-query': str(q.query) },
-        el('td', null, str(q.query)), el('td', null, fmtRate(q.rate)), el('td', null, fmtMs(q.p50)),
-        el('td', null, fmtMs(q.p95)), el('td', null, fmtMs(q.p99)), el('td', null, fmtPct(q.errorRate)));
+        el('td', null, str(q.query)), el('td', null, fmtRate(q.ratePerSecond)), el('td', null, fmtMs(q.p50Ms)),
+        el('td', null, fmtMs(q.p95Ms)), el('td', null, fmtMs(q.p99Ms)), el('td', null, fmtPct(q.errorRate)));
     }));
     fill($('caches'), table(['Cache', 'lookups', 'hit rate'], arr(a.caches), 64, function (c) {
       var v = num(c.hitRate);
@@ -278,7 +278,7 @@ const JS = `
 
     seq++;
     var up = $('updated');
-    var at = s.generatedAt || new Date().toISOString();
+    var at = num(s.generatedAt) || Date.now();
     up.textContent = 'Updated ' + fmtTime(at);
     up.setAttribute('data-seq', String(seq));
     up.setAttribute('data-generated-at', str(at));

@@ -1,6 +1,39 @@
-import type { RollingWindows, TimeSplit } from './window.js';
+import { OTHER_KEY, type RollingWindows, type Slice } from './window.js';
+
+/** Time of a request, split by where it went (ms). */
+export interface TimeSplit {
+  db: number;
+  http: number;
+  cache: number;
+}
 
 export type SplitCategory = keyof TimeSplit;
+
+/**
+ * What a route's window keeps per slice beside its own figures: the splits of the requests
+ * recorded in that slice, summed, with the time of each statement summary.
+ */
+export interface SplitTotals extends TimeSplit {
+  /** Requests whose split was added. */
+  requests: number;
+  queries: Map<string, number>;
+}
+
+/** Where a key's time went over the window: shares of its summed duration, 0–1. */
+export interface SplitSummary {
+  /** Requests the split was measured on. */
+  requests: number;
+  db: number;
+  http: number;
+  cache: number;
+  /** 1 − the others: time in the service's own code (or in work we do not trace). */
+  own: number;
+  /** Statement summaries by their share of the key's time, largest first (at most 3). */
+  topQueries: { summary: string; share: number }[];
+}
+
+/** Distinct statement summaries kept per slice of a route's split; more fold into `_other`. */
+const MAX_SPLIT_QUERIES = 8;
 
 export interface BreakdownOptions {
   /** Traces with child operations waiting for their request span to end. @default 1000 */
@@ -9,7 +42,7 @@ export interface BreakdownOptions {
   maxPerTrace?: number;
 }
 
-/** A child operation as {@link RollingWindows.split} reads it. */
+/** A child operation as {@link addSplit} reads it. */
 export interface SplitPart {
   /** Statement summary, for queries. */
   summary: string | undefined;
@@ -127,4 +160,59 @@ export class TraceBreakdown {
 function parentOf(parts: Part[], parentSpanId: string | undefined): Part | undefined {
   for (let i = 0; i < parts.length; i++) if (parts[i].spanId === parentSpanId) return parts[i];
   return undefined;
+}
+
+/**
+ * Adds where one request's time went to the slice the request was recorded in (see
+ * {@link RollingWindows.record}). Each counted query with a summary adds `ms × scale` to that
+ * summary's time.
+ */
+export function addSplit(slice: Slice<SplitTotals>, split: RequestSplit): void {
+  const s = (slice.data ??= { db: 0, http: 0, cache: 0, requests: 0, queries: new Map() });
+  s.requests++;
+  s.db += split.db;
+  s.http += split.http;
+  s.cache += split.cache;
+  const queries = split.queries;
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i];
+    if (!q.counted || q.summary === undefined) continue;
+    const key = s.queries.size < MAX_SPLIT_QUERIES || s.queries.has(q.summary) ? q.summary : OTHER_KEY;
+    s.queries.set(key, (s.queries.get(key) ?? 0) + q.ms * split.scale);
+  }
+}
+
+/** Where a route's time went over its last `windowMs`, or undefined without any split recorded. */
+export function splitSummary(windows: RollingWindows<SplitTotals>, key: string, windowMs?: number): SplitSummary | undefined {
+  let total = 0;
+  let requests = 0;
+  const sums = { db: 0, http: 0, cache: 0 };
+  const queries = new Map<string, number>();
+  for (const s of windows.slices(key, windowMs)) {
+    const split = s.data;
+    if (!split) continue;
+    // Only the requests that carried a split: their share of the slice's time.
+    total += s.count > 0 ? (s.sumMs * split.requests) / s.count : 0;
+    requests += split.requests;
+    sums.db += split.db;
+    sums.http += split.http;
+    sums.cache += split.cache;
+    for (const [q, ms] of split.queries) queries.set(q, (queries.get(q) ?? 0) + ms);
+  }
+  if (requests === 0 || !(total > 0)) return undefined;
+  const share = (ms: number) => Math.min(1, ms / total);
+  const db = share(sums.db);
+  const http = share(sums.http);
+  const cache = share(sums.cache);
+  return {
+    requests,
+    db,
+    http,
+    cache,
+    own: Math.max(0, 1 - db - http - cache),
+    topQueries: [...queries]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([summary, ms]) => ({ summary, share: share(ms) })),
+  };
 }

@@ -63,24 +63,28 @@ export class NPlusOneDetector {
   constructor(private readonly o: NPlusOneOptions = {}) {}
 
   observe(q: QueryObservation): void {
-    const parent = q.parentSpanId;
+    this.observeQuery(q.traceId, q.parentSpanId, q.key, q.summary, q.startMs, q.endMs);
+  }
+
+  /** {@link observe} with the fields as arguments: the span path builds no object per query. */
+  observeQuery(traceId: string, parent: string | undefined, key: string, summary: string, startMs: number, endMs: number): void {
     if (!parent) return;
-    let groups = this.traces.get(q.traceId);
+    let groups = this.traces.get(traceId);
     let g: Group | undefined;
     if (groups) {
       for (let i = 0; i < groups.length; i++) {
         const c = groups[i];
-        if (c.key === q.key && c.parentSpanId === parent) {
+        if (c.key === key && c.parentSpanId === parent) {
           g = c;
           break;
         }
       }
     }
     if (!g) {
-      this.makeRoom(q.traceId);
-      g = { parentSpanId: parent, key: q.key, summary: q.summary, count: 0, totalMs: 0, best: 0, bestMs: 0, lastEnd: -Infinity };
-      groups = this.traces.get(q.traceId);
-      if (!groups) this.traces.set(q.traceId, (groups = []));
+      this.makeRoom(traceId);
+      g = { parentSpanId: parent, key, summary, count: 0, totalMs: 0, best: 0, bestMs: 0, lastEnd: -Infinity };
+      groups = this.traces.get(traceId);
+      if (!groups) this.traces.set(traceId, (groups = []));
       else if (groups.length >= MAX_GROUPS_PER_TRACE) {
         groups.shift();
         this.groupCount--;
@@ -91,13 +95,13 @@ export class NPlusOneDetector {
     }
     // Span clocks are anchored to Date.now() per span, so back-to-back spans can appear to
     // overlap by a fraction of a millisecond: only a clear overlap means concurrency.
-    if (q.startMs < g.lastEnd - OVERLAP_SLACK_MS) {
+    if (startMs < g.lastEnd - OVERLAP_SLACK_MS) {
       g.count = 0;
       g.totalMs = 0;
     }
     g.count++;
-    g.totalMs += Math.max(0, q.endMs - q.startMs);
-    g.lastEnd = Math.max(g.lastEnd, q.endMs);
+    g.totalMs += Math.max(0, endMs - startMs);
+    g.lastEnd = Math.max(g.lastEnd, endMs);
     if (g.count > g.best) {
       g.best = g.count;
       g.bestMs = g.totalMs;
@@ -131,6 +135,103 @@ export class NPlusOneDetector {
       this.traces.delete(oldest.value);
       this.groupCount -= groups.length;
       this.evicted += groups.length;
+    }
+  }
+}
+
+/** One N+1 occurrence, kept for the rule. */
+export interface NPlusOneFinding {
+  /** When its request (or root span) ended, ms since the epoch. */
+  at: number;
+  queries: number;
+  totalMs: number;
+  traceId: string;
+  /** The parent span the loop ran under. */
+  spanId: string;
+}
+
+/** The occurrences of one statement's loop on one route. */
+export interface NPlusOneEntry {
+  /** The alert key: `<route> → <statement key>`, or the statement key outside a request. */
+  readonly key: string;
+  readonly route: string | undefined;
+  readonly summary: string;
+  /** Oldest first, at most `keep`. */
+  readonly findings: NPlusOneFinding[];
+}
+
+export interface NPlusOneLogOptions {
+  /** Route → statement pairs tracked; occurrences of further pairs are dropped and counted. @default 200 */
+  maxKeys?: number;
+  /** Occurrences remembered per pair (the newest). @default 64 */
+  keep?: number;
+  /** Occurrences that ended before this moment (the warm-up) are not kept. @default none */
+  since?: number;
+}
+
+/**
+ * The N+1 occurrences the detector found, by route and statement: filled on the span path as
+ * requests end, read and judged by the `n_plus_one` rule on insight's timer. Bounded by
+ * `maxKeys` pairs × `keep` occurrences; what the pair bound turns away is counted in
+ * {@link dropped}. Routes and statements are looked up, not joined: the alert key is built
+ * once per pair.
+ */
+export class NPlusOneLog {
+  private readonly byRoute = new Map<string | undefined, Map<string, NPlusOneEntry>>();
+  private count = 0;
+  private readonly maxKeys: number;
+  private readonly keep: number;
+  private readonly since: number;
+  /** Occurrences not kept because `maxKeys` pairs were tracked already. */
+  dropped = 0;
+
+  constructor(o: NPlusOneLogOptions = {}) {
+    this.maxKeys = o.maxKeys ?? 200;
+    this.keep = o.keep ?? 64;
+    this.since = o.since ?? -Infinity;
+  }
+
+  /** Route → statement pairs tracked. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Keeps the runs {@link NPlusOneDetector.endTrace} found in a trace whose request (`route`) or root span ended at `at`. */
+  record(found: readonly NPlusOne[], route: string | undefined, at: number): void {
+    if (at < this.since) return;
+    let statements = this.byRoute.get(route);
+    for (const f of found) {
+      let entry = statements?.get(f.key);
+      if (!entry) {
+        if (this.count >= this.maxKeys) {
+          this.dropped++;
+          continue;
+        }
+        if (!statements) this.byRoute.set(route, (statements = new Map()));
+        entry = { key: route !== undefined ? `${route} → ${f.key}` : f.key, route, summary: f.summary, findings: [] };
+        statements.set(f.key, entry);
+        this.count++;
+      }
+      entry.findings.push({ at, queries: f.queries, totalMs: f.totalMs, traceId: f.traceId, spanId: f.parentSpanId });
+      if (entry.findings.length > this.keep) entry.findings.shift();
+    }
+  }
+
+  /** Every pair tracked, route by route (routes in the order they were first seen). */
+  *entries(): IterableIterator<NPlusOneEntry> {
+    for (const statements of this.byRoute.values()) yield* statements.values();
+  }
+
+  /** Forgets the pairs whose every occurrence ended before `before`. */
+  prune(before: number): void {
+    for (const [route, statements] of this.byRoute) {
+      for (const [key, entry] of statements) {
+        if (entry.findings.every((f) => f.at < before)) {
+          statements.delete(key);
+          this.count--;
+        }
+      }
+      if (statements.size === 0) this.byRoute.delete(route);
     }
   }
 }

@@ -1,40 +1,6 @@
 import type { Alert } from './alerts.js';
-import type { SplitSummary } from './window.js';
-
-/** Latency and error figures of one key over the window (ms, shares 0–1, per second). */
-export interface LatencyStats {
-  count: number;
-  errorRate: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  rate: number;
-}
-
-/** One route's figures over the window, as the insight processor reports them. */
-export interface RouteStats extends LatencyStats {
-  /** `METHOD /route`. */
-  route: string;
-  /** The p95 threshold of the slow_request rule for this route (ms). */
-  thresholdMs: number;
-  /** Where its time went; absent until a request of it had a child operation. */
-  split?: SplitSummary;
-}
-
-export interface QueryStats extends LatencyStats {
-  /** The statement key: `<db.system.name> <sanitized statement>` (or `<db.system.name> <db.query.summary>` without SQL text). */
-  query: string;
-  /** Its `db.query.summary` (`SELECT products`). */
-  summary: string;
-  /** The p95 threshold of the slow_query rule (ms). */
-  thresholdMs: number;
-}
-
-export interface CacheHitStats {
-  name: string;
-  lookups: number;
-  hitRate: number;
-}
+import type { SplitSummary } from './breakdown.js';
+import type { CacheHitStats, RouteStats } from './figures.js';
 
 export interface RecommendInput {
   alerts: Alert[];

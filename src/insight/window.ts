@@ -1,5 +1,4 @@
 import { DDSketch } from '@datadog/sketches-js';
-import type { RequestSplit } from './breakdown.js';
 
 /** The key that keys past the cap are folded into. */
 export const OTHER_KEY = '_other';
@@ -26,17 +25,13 @@ export interface WindowOptions {
   now?: () => number;
 }
 
-/** Time of a request, split by where it went (ms, summed over the slice). */
-export interface TimeSplit {
-  db: number;
-  http: number;
-  cache: number;
-}
-
-interface Slice {
-  start: number;
-  /** Absent in count-only windows. */
-  sketch?: DDSketch;
+/**
+ * One time slice of a key, as callers see it. `T` is what a caller keeps per slice beside the
+ * window's own figures (insight keeps the request time split there, see breakdown.ts); the
+ * window never reads it, and drops it with the slice.
+ */
+export interface Slice<T = never> {
+  readonly start: number;
   count: number;
   errors: number;
   /** Sum of the valid durations. */
@@ -44,18 +39,19 @@ interface Slice {
   satisfied: number;
   tolerating: number;
   frustrated: number;
-  /** Of sumMs, the part spent in child operations (requests only; see {@link RollingWindows.split}). */
-  split?: TimeSplit & { requests: number; queries: Map<string, number> };
+  /** The caller's data for this slice; undefined until the caller sets it. */
+  data: T | undefined;
 }
 
-/**
- * One key's slices. Callers may hold on to it for cheap repeated recording; once the key has
- * been dropped for lack of data (`dead`), ask {@link RollingWindows.series} for it again.
- */
-export interface Series {
+/** The slice with its sketch, which stays inside the window (the sketch library is bundled, not a dependency). */
+interface StoredSlice<T> extends Slice<T> {
+  /** Absent in count-only windows. */
+  readonly sketch: DDSketch | undefined;
+}
+
+interface Series<T> {
   readonly key: string;
-  slices: Slice[];
-  dead: boolean;
+  readonly slices: StoredSlice<T>[];
 }
 
 export interface WindowSummary {
@@ -80,30 +76,15 @@ export interface WindowTotals {
   frustrated: number;
 }
 
-/** Where a key's time went over the window: shares of its summed duration, 0–1. */
-export interface SplitSummary {
-  /** Requests the split was measured on. */
-  requests: number;
-  db: number;
-  http: number;
-  cache: number;
-  /** 1 − the others: time in the service's own code (or in work we do not trace). */
-  own: number;
-  /** Statement summaries by their share of the key's time, largest first (at most 3). */
-  topQueries: { summary: string; share: number }[];
-}
-
-/** Distinct statement summaries kept per slice of a key's split; more fold into `_other`. */
-const MAX_SPLIT_QUERIES = 8;
-
 /**
  * Per-key rolling windows of durations (ms) in time slices, each slice a mergeable DDSketch,
  * so quantiles over "the last N minutes" cost a merge of at most `slices` sketches. Memory is
  * bounded by `maxKeys × slices` sketches: keys past the cap fold into `_other` (counted in
- * {@link folded}), and slices older than the window are dropped as time moves on.
+ * {@link folded}), and slices older than the window are dropped as time moves on. Reads never
+ * change anything; {@link prune} (insight's timer) forgets keys that left the window.
  */
-export class RollingWindows {
-  private readonly keys = new Map<string, Series>();
+export class RollingWindows<T = never> {
+  private readonly keys = new Map<string, Series<T>>();
   private readonly windowMs: number;
   private readonly sliceMs: number;
   private readonly maxKeys: number;
@@ -126,33 +107,29 @@ export class RollingWindows {
     this.now = o.now ?? Date.now;
   }
 
+  /** Keys held (live or not yet pruned). */
   get size(): number {
     return this.keys.size;
   }
 
-  /** The series of a key, created on first use; past the key cap, the `_other` series. */
-  series(key: string): Series {
-    const found = this.keys.get(key);
-    if (found) return found;
-    if (this.keys.size >= this.maxKeys && key !== OTHER_KEY) return this.series(OTHER_KEY);
-    const made: Series = { key, slices: [], dead: false };
-    this.keys.set(key, made);
-    return made;
-  }
-
-  /** Records one observation; cheap, never throws. */
-  record(key: string, durationMs: number, error = false): void {
-    const series = this.series(key);
-    if (series.key !== key) this.folded++;
-    this.add(series, durationMs, error);
-  }
-
   /**
-   * Records into a series. `at` is when it happened (e.g. the span's end time), which saves
-   * reading the clock on the hot path: the clock is read only when `at` falls outside the
-   * newest slice.
+   * Records one observation of a key (past the key cap, of `_other`, counted in
+   * {@link folded}) and returns the slice it went into. `at` is when it happened (e.g. the
+   * span's end time), which saves reading the clock on the hot path: the clock is read only
+   * when `at` falls outside the newest slice. Cheap, never throws.
    */
-  add(series: Series, durationMs: number, error = false, at?: number): Slice {
+  record(key: string, durationMs: number, error = false, at?: number): Slice<T> {
+    let series = this.keys.get(key);
+    if (!series) {
+      if (this.keys.size < this.maxKeys || key === OTHER_KEY) {
+        series = { key, slices: [] };
+        this.keys.set(key, series);
+      } else {
+        this.folded++;
+        series = this.keys.get(OTHER_KEY);
+        if (!series) this.keys.set(OTHER_KEY, (series = { key: OTHER_KEY, slices: [] }));
+      }
+    }
     const slice = this.slice(series, at);
     if (durationMs >= 0 && durationMs < Infinity) {
       slice.count++;
@@ -171,25 +148,6 @@ export class RollingWindows {
   }
 
   /**
-   * Adds where one request's time went to the slice it was recorded in (see {@link add}).
-   * Each counted query with a summary adds `ms × scale` to that summary's time.
-   */
-  split(slice: Slice, split: RequestSplit): void {
-    const s = (slice.split ??= { db: 0, http: 0, cache: 0, requests: 0, queries: new Map() });
-    s.requests++;
-    s.db += split.db;
-    s.http += split.http;
-    s.cache += split.cache;
-    const queries = split.queries;
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i];
-      if (!q.counted || q.summary === undefined) continue;
-      const key = s.queries.size < MAX_SPLIT_QUERIES || s.queries.has(q.summary) ? q.summary : OTHER_KEY;
-      s.queries.set(key, (s.queries.get(key) ?? 0) + q.ms * split.scale);
-    }
-  }
-
-  /**
    * The window's figures for one key (its last `windowMs`, leaving out slices that started
    * before `since`), or undefined when it has no observation there.
    */
@@ -204,7 +162,15 @@ export class RollingWindows {
     return this.merge(this.keys.values(), windowMs);
   }
 
-  private merge(all: Iterable<Series>, windowMs: number, since = -Infinity): WindowSummary | undefined {
+  /** The slices of a key inside its last `windowMs`, oldest first (empty for an unknown key). */
+  slices(key: string, windowMs = this.windowMs): readonly Slice<T>[] {
+    const series = this.keys.get(key);
+    if (!series) return [];
+    const from = this.from(this.now(), windowMs);
+    return series.slices.filter((s) => s.start >= from);
+  }
+
+  private merge(all: Iterable<Series<T>>, windowMs: number, since = -Infinity): WindowSummary | undefined {
     const now = this.now();
     const from = Math.max(this.from(now, windowMs), since);
     const merged = this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined;
@@ -235,43 +201,6 @@ export class RollingWindows {
     };
   }
 
-  /** Where a key's time went over the window, or undefined without any split recorded. */
-  splitSummary(key: string, windowMs = this.windowMs): SplitSummary | undefined {
-    const series = this.keys.get(key);
-    if (!series) return undefined;
-    const from = this.from(this.now(), windowMs);
-    let total = 0;
-    let requests = 0;
-    const sums = { db: 0, http: 0, cache: 0 };
-    const queries = new Map<string, number>();
-    for (const s of series.slices) {
-      if (s.start < from || !s.split) continue;
-      // Only the requests that carried a split: their share of the slice's time.
-      total += s.count > 0 ? (s.sumMs * s.split.requests) / s.count : 0;
-      requests += s.split.requests;
-      sums.db += s.split.db;
-      sums.http += s.split.http;
-      sums.cache += s.split.cache;
-      for (const [q, ms] of s.split.queries) queries.set(q, (queries.get(q) ?? 0) + ms);
-    }
-    if (requests === 0 || !(total > 0)) return undefined;
-    const share = (ms: number) => Math.min(1, ms / total);
-    const db = share(sums.db);
-    const http = share(sums.http);
-    const cache = share(sums.cache);
-    return {
-      requests,
-      db,
-      http,
-      cache,
-      own: Math.max(0, 1 - db - http - cache),
-      topQueries: [...queries]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 3)
-        .map(([summary, ms]) => ({ summary, share: share(ms) })),
-    };
-  }
-
   /**
    * Counts summed over every key (so `_other` included) for the slices that started in
    * [now − fromAgoMs, now − toAgoMs]; by default the whole window.
@@ -295,22 +224,31 @@ export class RollingWindows {
     return t;
   }
 
-  /** Keys with at least one slice still inside the window (dropping the ones without). */
+  /** Whether a key has a slice inside the window. */
+  has(key: string): boolean {
+    const series = this.keys.get(key);
+    return series !== undefined && this.live(series, this.oldest(this.sliceStart(this.now())));
+  }
+
+  /** Keys with at least one slice inside the window. */
   activeKeys(): string[] {
-    const start = this.sliceStart(this.now());
+    const oldest = this.oldest(this.sliceStart(this.now()));
     const out: string[] = [];
-    for (const [key, series] of this.keys) {
-      this.expire(series.slices, start);
-      if (series.slices.length === 0) {
-        series.dead = true;
-        this.keys.delete(key);
-      } else out.push(key);
-    }
+    for (const [key, series] of this.keys) if (this.live(series, oldest)) out.push(key);
     return out;
   }
 
+  /** Drops the slices that left the window, and the keys left without any (freeing their place under the cap). */
+  prune(): void {
+    const start = this.sliceStart(this.now());
+    for (const [key, series] of this.keys) {
+      this.expire(series.slices, start);
+      if (series.slices.length === 0) this.keys.delete(key);
+    }
+  }
+
   /** The slice an observation at `at` belongs in, appending one when time moved on. */
-  private slice(series: Series, at: number | undefined): Slice {
+  private slice(series: Series<T>, at: number | undefined): StoredSlice<T> {
     const slices = series.slices;
     const last = slices[slices.length - 1];
     if (last && at !== undefined && at >= last.start && at < last.start + this.sliceMs && (at < this.cutAt || last.start >= this.cutAt)) return last;
@@ -320,7 +258,7 @@ export class RollingWindows {
     // Past the cut, the first slice starts at the cut itself: nothing from before shares it.
     if (now >= this.cutAt && start < this.cutAt) start = this.cutAt;
     if (last && last.start >= start) return last;
-    const made: Slice = {
+    const made: StoredSlice<T> = {
       start,
       sketch: this.quantiles ? new DDSketch({ relativeAccuracy: this.accuracy }) : undefined,
       count: 0,
@@ -329,14 +267,10 @@ export class RollingWindows {
       satisfied: 0,
       tolerating: 0,
       frustrated: 0,
+      data: undefined,
     };
     slices.push(made);
     this.expire(slices, start);
-    if (series.dead && this.keys.size < this.maxKeys && !this.keys.has(series.key)) {
-      // Dropped for lack of data while a caller still held it: take it back in if there is room.
-      series.dead = false;
-      this.keys.set(series.key, series);
-    }
     return made;
   }
 
@@ -349,9 +283,19 @@ export class RollingWindows {
     return t - (t % this.sliceMs);
   }
 
+  /** Start of the oldest slice still inside the window, when the current slice starts at `currentStart`. */
+  private oldest(currentStart: number): number {
+    return currentStart - this.windowMs + this.sliceMs;
+  }
+
+  private live(series: Series<T>, oldest: number): boolean {
+    const slices = series.slices;
+    return slices.length > 0 && slices[slices.length - 1].start >= oldest;
+  }
+
   /** Drops slices that fell out of the window (the current slice counts as one). */
-  private expire(slices: Slice[], currentStart: number): void {
-    const oldest = currentStart - this.windowMs + this.sliceMs;
+  private expire(slices: StoredSlice<T>[], currentStart: number): void {
+    const oldest = this.oldest(currentStart);
     let drop = 0;
     while (drop < slices.length && slices[drop].start < oldest) drop++;
     if (drop > 0) slices.splice(0, drop);

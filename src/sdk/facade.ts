@@ -5,8 +5,9 @@ import type { Alert, Transition } from '../insight/alerts.js';
 import type { RequestHandler } from '../exporters/prometheus.js';
 import { logger } from '../log.js';
 import { buildAdminHandler, type AdminHandler, type AdminHandlerOptions } from '../admin/handler.js';
-import type { InsightHealth, InsightProcessor, InsightThresholds } from '../insight/processor.js';
-import type { QueryStats, RouteStats } from '../insight/recommend.js';
+import type { InsightBounds } from '../insight/collectors.js';
+import type { QueryStats, RouteStats } from '../insight/figures.js';
+import type { InsightHealth, InsightThresholds } from '../insight/processor.js';
 import { unsupportedNodeWarning } from '../node-support.js';
 import { assemble } from './assemble.js';
 import { checkExtensions } from './extensions.js';
@@ -71,7 +72,7 @@ export async function shutdown(): Promise<void> {
 
 /** The health report (0–100 score, components, trend, recommendations), or undefined when insight is off. */
 export function getHealth(): InsightHealth | undefined {
-  return running?.insight?.health();
+  return running?.insight?.read.health();
 }
 
 /**
@@ -83,10 +84,11 @@ export function getHealth(): InsightHealth | undefined {
 export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHandler {
   return buildAdminHandler(
     {
-      insight: () => running?.insight,
+      insight: () => running?.insight?.read,
       service: () => running?.config.serviceName ?? 'unknown_service:node',
       token: () => running?.config.admin.token,
       setThresholds,
+      resolveAlert: (id) => running?.insight?.resolveAlert(id),
     },
     options,
   );
@@ -94,24 +96,22 @@ export function createAdminHandler(options: AdminHandlerOptions = {}): AdminHand
 
 /** Every route in the window: counts, latency quantiles, error rate and where its time goes. */
 export function getRoutes(): RouteStats[] {
-  return running?.insight?.routes() ?? [];
+  return running?.insight?.read.routes() ?? [];
 }
 
-/** Every statement summary in the window: counts, latency quantiles and error rate. */
+/** Every statement in the window: counts, latency quantiles and error rate. */
 export function getQueries(): QueryStats[] {
-  return running?.insight?.queryStats() ?? [];
+  return running?.insight?.read.queries() ?? [];
 }
 
 /** How full insight's bounded maps are and what they folded or forgot; undefined when insight is off. */
-export function getInsightStats(): ReturnType<InsightProcessor['bounds']> | undefined {
-  return running?.insight?.bounds();
+export function getInsightStats(): InsightBounds | undefined {
+  return running?.insight?.read.bounds();
 }
 
 /** Firing alerts, or resolved ones (newest first). */
 export function getAlerts(options: { state?: 'firing' | 'resolved' } = {}): Alert[] {
-  const engine = running?.insight?.engine;
-  if (!engine) return [];
-  return options.state === 'resolved' ? engine.history() : engine.active();
+  return running?.insight?.read.alerts(options.state) ?? [];
 }
 
 /** Calls `listener` on every alert transition; returns a function that stops it. */

@@ -94,7 +94,7 @@ describe('admin API (mounted on the app, token set)', () => {
     expect(body.minutes).toBe(1);
     const routes = Object.fromEntries(body.routes.map((r: { route: string }) => [r.route, r]));
     expect(Object.keys(routes).sort()).toEqual(['GET /cached/:id', 'GET /fail', 'GET /slow', 'GET /users/:id']);
-    expect(routes['GET /slow'].p95).toBeGreaterThanOrEqual(100);
+    expect(routes['GET /slow'].p95Ms).toBeGreaterThanOrEqual(100);
     expect(routes['GET /slow'].split).toBeUndefined();
     expect(routes['GET /users/:id']).toMatchObject({ count: 10, errorRate: 0 });
     expect(routes['GET /users/:id'].split.db).toBeGreaterThan(0);

@@ -35,7 +35,7 @@ interface Summary {
   alerts: { firing: number };
 }
 interface Analytics {
-  routes: { route: string; p95: number }[];
+  routes: { route: string; p95Ms: number }[];
   queries: { query: string }[];
   caches: { name: string; hitRate: number; lookups: number }[];
   alerts: { rule: string; key: string; message: string; exemplarTraceId?: string }[];

@@ -29,8 +29,8 @@ export interface AlertView {
 export interface Analytics {
   health: { score?: number; status: string; components: { name: string; score: number; detail: string }[]; cappedBy?: { severity: string; cap: number } };
   recommendations: string[];
-  routes: { route: string; count: number; p95: number; split?: { db: number; http: number; cache: number; own: number } }[];
-  queries: { query: string; summary: string; count: number; p95: number }[];
+  routes: { route: string; count: number; p95Ms: number; split?: { db: number; http: number; cache: number; own: number } }[];
+  queries: { query: string; summary: string; count: number; p95Ms: number }[];
   alerts: AlertView[];
 }
 

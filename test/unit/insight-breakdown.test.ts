@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TraceBreakdown } from '../../src/insight/breakdown.js';
+import { TraceBreakdown, addSplit, splitSummary, type SplitTotals } from '../../src/insight/breakdown.js';
 import { recommend, whereTimeGoes } from '../../src/insight/recommend.js';
 import { RollingWindows } from '../../src/insight/window.js';
 import type { Alert } from '../../src/insight/alerts.js';
@@ -62,22 +62,22 @@ describe('TraceBreakdown', () => {
   });
 });
 
-describe('route split in RollingWindows', () => {
+describe('route split in the request windows', () => {
   it('turns summed splits into shares of the route time, with the queries that take most of it', () => {
     let now = 1_000_000;
-    const w = new RollingWindows({ windowMs: 60_000, now: () => now });
+    const w = new RollingWindows<SplitTotals>({ windowMs: 60_000, now: () => now });
     const b = new TraceBreakdown();
     for (let i = 0; i < 10; i++) {
       b.add(`t${i}`, 'a', 'r', 'db', 60, 'SELECT orders');
       b.add(`t${i}`, 'b', 'r', 'db', 10, 'SELECT users');
       b.add(`t${i}`, 'c', 'r', 'http', 10);
-      const slice = w.add(w.series('GET /orders'), 100);
-      w.split(slice, b.take(`t${i}`, 100)!);
+      const slice = w.record('GET /orders', 100);
+      addSplit(slice, b.take(`t${i}`, 100)!);
     }
     // Requests without any child operation count as own code only where a split exists.
     w.record('GET /orders', 100);
     now += 1000;
-    const s = w.splitSummary('GET /orders')!;
+    const s = splitSummary(w, 'GET /orders')!;
     expect(s.requests).toBe(10);
     expect(s.db).toBeCloseTo(0.7, 10);
     expect(s.http).toBeCloseTo(0.1, 10);
@@ -87,7 +87,7 @@ describe('route split in RollingWindows', () => {
       ['SELECT orders', 60],
       ['SELECT users', 10],
     ]);
-    expect(w.splitSummary('GET /none')).toBeUndefined();
+    expect(splitSummary(w, 'GET /none')).toBeUndefined();
   });
 });
 
@@ -112,7 +112,7 @@ describe('recommend', () => {
   it('explains a slow route by where its time goes and which query takes most of it', () => {
     const lines = recommend({
       alerts: [alert({})],
-      routes: [{ route: 'GET /orders', count: 40, errorRate: 0, p50: 900, p95: 1500, p99: 1600, rate: 1, thresholdMs: 1000, split }],
+      routes: [{ route: 'GET /orders', count: 40, errors: 0, errorRate: 0, ratePerSecond: 1, meanMs: 950, p50Ms: 900, p95Ms: 1500, p99Ms: 1600, maxMs: 1700, thresholdMs: 1000, split }],
       caches: [],
       cacheHitTarget: 0.8,
       minCacheLookups: 20,

@@ -62,13 +62,13 @@ describe('InsightProcessor trend', () => {
     };
     for (let i = 0; i < 40; i++) request(50);
     now += 60_000;
-    expect(insight.health().trend).toBe('unknown'); // the recent half has no requests yet
+    expect(insight.read.health().trend).toBe('unknown'); // the recent half has no requests yet
     for (let i = 0; i < 40; i++) request(3000);
-    const h = insight.health();
+    const h = insight.read.health();
     expect(h.trend).toBe('degrading');
     now += 60_000; // the good half left the window: only the slow requests remain
     for (let i = 0; i < 40; i++) request(3000);
-    expect(insight.health().trend).toBe('stable');
+    expect(insight.read.health().trend).toBe('stable');
   });
 });
 
@@ -82,7 +82,7 @@ describe('InsightProcessor', () => {
     expect(spans.getFinishedSpans().find((s) => s.attributes['http.route'] === '/fast')!.attributes['healthspan.slow']).toBeUndefined();
     insight.evaluate();
     expect(events).toEqual(['fired slow_request GET /slow medium']);
-    const [alert] = insight.engine.active();
+    const [alert] = insight.read.alerts();
     expect(alert.exemplarTraceId).toMatch(/^[0-9a-f]{32}$/);
     expect(lines[0]).toMatch(/^alert fired \[medium\] slow route GET \/slow: p95 1,\d{3} ms over 1,000 ms, 30 requests in the last 60 s \(trace [0-9a-f]{32}\)$/);
   });
@@ -92,17 +92,17 @@ describe('InsightProcessor', () => {
     for (let i = 0; i < 30; i++) request('/slow', 1800);
     for (let i = 0; i < 30; i++) query('SELECT orders', 150);
     insight.evaluate();
-    const fired = insight.engine.active().map((a) => [a.rule, a.observed, a.message]);
+    const fired = insight.read.alerts().map((a) => [a.rule, a.observed, a.message]);
     expect(fired.map(([rule]) => rule).sort()).toEqual(['slow_query', 'slow_request']);
     // Later traffic: GET /slow faster but still slow (no escalation), the query back under its
     // threshold (recovering: resolving takes a minute). The alerts keep their figures.
     for (let i = 0; i < 600; i++) request('/slow', 1200);
     for (let i = 0; i < 600; i++) query('SELECT orders', 20);
     insight.evaluate();
-    const alerts = insight.engine.active();
+    const alerts = insight.read.alerts();
     expect(alerts.map((a) => [a.rule, a.observed, a.message])).toEqual(fired);
     const p95 = (line: string) => Number(/p95 ([\d,]+) ms/.exec(line)?.[1].replace(/,/g, ''));
-    const recommendations = insight.health().recommendations;
+    const recommendations = insight.read.health().recommendations;
     for (const a of alerts) {
       expect(p95(a.message), a.message).toBe(Math.round(a.observed));
       const line = recommendations.find((r) => r.includes(a.key))!;
@@ -141,8 +141,8 @@ describe('InsightProcessor', () => {
     req.end(t0 + 300);
     insight.evaluate();
     expect(events).toEqual(['fired n_plus_one GET /orders → postgresql SELECT orders high']);
-    expect(insight.engine.active()[0]).toMatchObject({ exemplarTraceId: parent.traceId, exemplarSpanId: parent.spanId, observed: 12 });
-    expect(insight.engine.active()[0].message).toBe('N+1: 12 sequential "SELECT orders" queries per GET /orders request (180 ms), once in the last 60 s');
+    expect(insight.read.alerts()[0]).toMatchObject({ exemplarTraceId: parent.traceId, exemplarSpanId: parent.spanId, observed: 12 });
+    expect(insight.read.alerts()[0].message).toBe('N+1: 12 sequential "SELECT orders" queries per GET /orders request (180 ms), once in the last 60 s');
   });
 
   it('scores health from the same spans and exposes alerts and score as metrics', async () => {
@@ -151,7 +151,7 @@ describe('InsightProcessor', () => {
     for (let i = 0; i < 40; i++) query('SELECT a', 10);
     for (let i = 0; i < 30; i++) request('/slow', 3500);
     insight.evaluate();
-    const h = insight.health();
+    const h = insight.read.health();
     expect(h.components.map((c) => c.name)).toEqual(['responseTime', 'errors', 'resources', 'database']);
     expect(h.components.find((c) => c.name === 'database')!.score).toBe(100);
     expect(h.score).toBeGreaterThan(0);
@@ -186,7 +186,7 @@ describe('InsightProcessor', () => {
       lookup.end(at + 91);
       req.end(at + 100);
     }
-    const [route] = insight.routes();
+    const [route] = insight.read.routes();
     expect(route).toMatchObject({ route: 'GET /orders', count: 4, thresholdMs: 1000 });
     expect(route.split!.requests).toBe(4);
     expect(route.split!.db).toBeCloseTo(0.6, 6);
@@ -197,12 +197,12 @@ describe('InsightProcessor', () => {
       ['SELECT orders', 50],
       ['SELECT users', 10],
     ]);
-    expect(insight.queryStats().map((q) => [q.query, q.count])).toEqual([
+    expect(insight.read.queries().map((q) => [q.query, q.count])).toEqual([
       ['postgresql SELECT orders', 4],
       ['postgresql SELECT users', 4],
       ['redis GET', 4],
     ]);
-    expect(insight.bounds().keys.pendingTraces).toBe(0);
+    expect(insight.read.bounds().keys.pendingTraces).toBe(0);
   });
 
   it('counts cache reads by cache name (writes are not lookups) and scores the cache component from them', () => {
@@ -212,11 +212,11 @@ describe('InsightProcessor', () => {
     for (let i = 0; i < 30; i++) cache.startSpan('cache.get users', { attributes: { 'cache.name': 'users', 'cache.hit': i % 3 === 0 } }).end();
     for (let i = 0; i < 30; i++) cache.startSpan('cache.set users', { attributes: { 'cache.name': 'users' } }).end();
     for (let i = 0; i < 30; i++) cache.startSpan('cache.get config', { attributes: { 'cache.name': 'config', 'cache.hit': true } }).end();
-    expect(insight.cacheStats()).toEqual([
+    expect(insight.read.caches()).toEqual([
       { name: 'users', lookups: 30, hitRate: 10 / 30 },
       { name: 'config', lookups: 30, hitRate: 1 },
     ]);
-    const h = insight.health();
+    const h = insight.read.health();
     // 40 hits of 60 lookups against the 80 % target: 100 × (2/3) / 0.8 = 83.
     expect(h.components.find((c) => c.name === 'cache')).toMatchObject({ score: 83, samples: 60 });
     expect(h.recommendations).toEqual([
@@ -231,7 +231,7 @@ describe('InsightProcessor', () => {
     for (let i = 0; i < 30; i++) request('/report', 1500);
     for (let i = 0; i < 20; i++) query('SELECT report', 300, parent);
     insight.evaluate();
-    const h = insight.health();
+    const h = insight.read.health();
     // The query is 3× over its threshold (high), the route 1.5× (medium): most severe first.
     expect(h.recommendations).toHaveLength(2);
     expect(h.recommendations[1]).toMatch(/^GET \/report is slow: p95 1,[45]\d\d ms against 1,000 ms\. No database, HTTP or cache call was seen under it: the time is spent in its own code\.$/);
@@ -243,7 +243,7 @@ describe('InsightProcessor', () => {
     insight.evaluate();
     // This process uses far more than 64 MiB × 0.9.
     expect(events.filter((e) => e.startsWith('fired memory rss'))).toHaveLength(1);
-    const [rss] = insight.engine.active().filter((a) => a.key === 'rss');
+    const [rss] = insight.read.alerts().filter((a) => a.key === 'rss');
     expect(rss.message).toMatch(/^RSS \d+ MiB, \d+% of the 64 MiB limit$/);
     const none = setup({ memoryLimitBytes: 0 });
     none.insight.evaluate();
@@ -254,7 +254,7 @@ describe('InsightProcessor', () => {
     const { insight, request } = setup();
     const spansOf = Array.from({ length: 30 }, () => request('/slow', 1800));
     insight.evaluate();
-    const [alert] = insight.engine.active();
+    const [alert] = insight.read.alerts();
     const exemplar = spansOf.find((s) => s.spanContext().spanId === alert.exemplarSpanId)!;
     expect(exemplar.spanContext().traceId).toBe(alert.exemplarTraceId);
   });
@@ -263,12 +263,12 @@ describe('InsightProcessor', () => {
     const { insight, request, query } = setup({ maxKeys: 50 });
     for (let i = 0; i < 100_000; i++) request(`/p/${i}`, 1);
     for (let i = 0; i < 1000; i++) query(`SELECT t${i}`, 1);
-    const b = insight.bounds();
+    const b = insight.read.bounds();
     expect(b.keys.routes).toBe(51);
     expect(b.routesFolded).toBe(100_000 - 50);
     expect(b.keys.queries).toBe(51);
     expect(b.queriesFolded).toBe(1000 - 50);
-    expect(insight.routes().find((r) => r.route === '_other')!.count).toBe(100_000 - 50);
+    expect(insight.read.routes().find((r) => r.route === '_other')!.count).toBe(100_000 - 50);
   });
 
   it('never throws from the span path, whatever the span', () => {

@@ -58,7 +58,7 @@ describe('cold start', () => {
     for (let i = 0; i < 40; i++) request('/orders', 20);
     insight.evaluate();
     expect(events).toEqual([]);
-    expect(insight.health().score).toBeGreaterThanOrEqual(95);
+    expect(insight.read.health().score).toBeGreaterThanOrEqual(95);
     // A real slowdown after the warm-up fires.
     for (let i = 0; i < 40; i++) request('/orders', 2500);
     insight.evaluate();
@@ -83,9 +83,9 @@ describe('statement keys', () => {
     for (let i = 0; i < 30; i++) query("SELECT * FROM products WHERE name ILIKE '%lamp%'", 'SELECT products', 350);
     insight.evaluate();
     expect(events).toEqual(['fired slow_query postgresql SELECT * FROM products WHERE name ILIKE ? critical']);
-    const [alert] = insight.engine.active();
+    const [alert] = insight.read.alerts();
     expect(alert.message).toMatch(/^slow query postgresql SELECT \* FROM products WHERE name ILIKE \?: p95 3[45]\d ms over 100 ms, 30 queries in the last 60 s$/);
-    expect(insight.queryStats().map((q) => [q.query, q.summary, q.count])).toEqual([
+    expect(insight.read.queries().map((q) => [q.query, q.summary, q.count])).toEqual([
       ['postgresql SELECT * FROM products WHERE name ILIKE ?', 'SELECT products', 30],
       ['postgresql SELECT * FROM products WHERE id = $1', 'SELECT products', 650],
     ]);
@@ -102,7 +102,7 @@ describe('the score agrees with the alerts', () => {
     for (let i = 0; i < 40; i++) request('/slow', ms);
     insight.evaluate();
     expect(events).toEqual([`fired slow_request GET /slow ${severity}`]);
-    const h = insight.health();
+    const h = insight.read.health();
     expect(h.score).toBeLessThan(below);
     expect(h.cappedBy).toEqual({ severity, cap: severity === 'critical' ? 45 : 70 });
     expect(h.components.find((c) => c.name === 'responseTime')!.detail).toMatch(new RegExp(`capped at \\d+ by a firing ${severity} alert$`));
@@ -114,7 +114,7 @@ describe('the score agrees with the alerts', () => {
     for (let i = 0; i < 100; i++) request('/pay', 10, i % 6 === 0 ? 503 : 200); // 17 %: 3.3× the 5 %
     insight.evaluate();
     expect(events).toEqual(['fired error_rate GET /pay critical']);
-    expect(insight.health().score).toBeLessThan(60);
+    expect(insight.read.health().score).toBeLessThan(60);
   });
 
   it('a healthy service scores 95 or more, and a cold cache alone does not make it unhealthy', () => {
@@ -123,10 +123,10 @@ describe('the score agrees with the alerts', () => {
     const cache = provider.getTracer('healthspan-cache');
     for (let i = 0; i < 400; i++) request('/a', 30);
     insight.evaluate();
-    expect(insight.health().score).toBeGreaterThanOrEqual(95);
+    expect(insight.read.health().score).toBeGreaterThanOrEqual(95);
     for (let i = 0; i < 100; i++) cache.startSpan('cache.get users', { attributes: { 'cache.name': 'users', 'cache.hit': false } }).end();
     insight.evaluate();
-    const h = insight.health();
+    const h = insight.read.health();
     expect(h.components.find((c) => c.name === 'cache')!.score).toBe(0);
     expect(h.score).toBeGreaterThanOrEqual(85); // the cache weighs 10 of 85 here, nothing caps it
     expect(h.status).toBe('healthy');
@@ -137,7 +137,7 @@ describe('the score agrees with the alerts', () => {
     const { insight, events } = setup({ memoryLimitBytes: Math.round(rss / 1.02) });
     insight.evaluate();
     expect(events).toContain('fired memory rss critical');
-    const h = insight.health();
+    const h = insight.read.health();
     expect(h.components.find((c) => c.name === 'resources')!.detail).toMatch(/RSS 10\d(\.\d)?% of the memory limit/);
     expect(h.score).toBeLessThan(60);
   });
@@ -149,7 +149,7 @@ describe('resolving', () => {
     for (let i = 0; i < 60; i++) request('/r', 2500);
     insight.evaluate();
     expect(events).toEqual(['fired slow_request GET /r high']);
-    const during = insight.health().score!;
+    const during = insight.read.health().score!;
     let resolvedAfter = 0;
     for (let s = 5; s <= 300 && !events.includes('resolved slow_request GET /r high'); s += 5) {
       tick(5000);
@@ -160,7 +160,7 @@ describe('resolving', () => {
     // The rule window (30–60 s) forgets the slow requests, then 60 s under 0.9 × the threshold.
     expect(resolvedAfter).toBeGreaterThanOrEqual(60);
     expect(resolvedAfter).toBeLessThanOrEqual(125);
-    expect(insight.health().score!).toBeGreaterThan(during + 20);
+    expect(insight.read.health().score!).toBeGreaterThan(during + 20);
   });
 
   it('an N+1 resolves once its route runs without it, and has the same length and severity every time', () => {
@@ -168,13 +168,13 @@ describe('resolving', () => {
     for (let i = 0; i < 10; i++) loop('/orders', 12, 8);
     insight.evaluate();
     expect(events).toEqual(['fired n_plus_one GET /orders → postgresql SELECT * FROM items WHERE order_id = $1 high']);
-    expect(insight.engine.active()[0]).toMatchObject({ observed: 12, ratio: 2.4 });
-    for (let s = 0; s < 200 && insight.engine.active().length > 0; s += 5) {
+    expect(insight.read.alerts()[0]).toMatchObject({ observed: 12, ratio: 2.4 });
+    for (let s = 0; s < 200 && insight.read.alerts().length > 0; s += 5) {
       tick(5000);
       for (let i = 0; i < 10; i++) request('/orders', 5); // fixed: one query per request
       insight.evaluate();
     }
-    expect(insight.engine.history()[0]).toMatchObject({ rule: 'n_plus_one', resolvedBy: 'signal' });
+    expect(insight.read.alerts('resolved')[0]).toMatchObject({ rule: 'n_plus_one', resolvedBy: 'signal' });
   });
 
   it('a fast N+1 (12 × 0.5 ms) is reported, as low', () => {
@@ -190,11 +190,11 @@ describe('resolving', () => {
     insight.evaluate();
     expect(events).toEqual(['fired slow_request GET /rare high']);
     // No request at all any more: nothing to judge it on.
-    for (let s = 0; s < 600 && insight.engine.active().length > 0; s += 5) {
+    for (let s = 0; s < 600 && insight.read.alerts().length > 0; s += 5) {
       tick(5000);
       insight.evaluate();
     }
-    expect(insight.engine.history()[0]).toMatchObject({ rule: 'slow_request', resolvedBy: 'expired' });
+    expect(insight.read.alerts('resolved')[0]).toMatchObject({ rule: 'slow_request', resolvedBy: 'expired' });
   });
 });
 
@@ -238,13 +238,13 @@ describe('event loop', () => {
     await new Promise((r) => setTimeout(r, 100));
     insight.evaluate();
     // A 260 ms block reads 250–270 ms (±10 ms): above the 200 ms threshold, never below it.
-    expect(insight.runtime().eventLoopDelayP99Ms).toBeGreaterThanOrEqual(250);
+    expect(insight.read.runtime().eventLoopDelayP99Ms).toBeGreaterThanOrEqual(250);
     expect(events).toEqual([expect.stringMatching(/^fired event_loop (low|medium)$/)]);
     await new Promise((r) => setTimeout(r, 1000));
     insight.evaluate();
     // The block is not in this interval (the histogram was reset): a 1 s quiet interval reads
     // far under the threshold unless this worker was itself frozen for 200 ms.
-    expect(insight.runtime().eventLoopDelayP99Ms).toBeLessThan(200);
+    expect(insight.read.runtime().eventLoopDelayP99Ms).toBeLessThan(200);
   });
 });
 
@@ -252,7 +252,7 @@ describe('event loop', () => {
 function insight0HeapUsed(): number {
   const p = new InsightProcessor({ evaluateIntervalMs: 0 });
   made.push(p);
-  return p.runtime().heapUsed;
+  return p.read.runtime().heapUsed;
 }
 
 describe('event loop over a short evaluation interval', () => {
@@ -272,7 +272,7 @@ describe('event loop over a short evaluation interval', () => {
       insight.evaluate();
     }
     // ~250 ticks of 20 ms over the 5 s, one of them 300 ms: the p99 is an ordinary tick.
-    expect(insight.runtime().eventLoopDelayP99Ms).toBeLessThan(200);
+    expect(insight.read.runtime().eventLoopDelayP99Ms).toBeLessThan(200);
     expect(events).toEqual([]);
   }, 15_000);
 });
