@@ -215,7 +215,7 @@ const JS = `
     var rq = s.requests || {}, mem = s.memory || {}, cache = s.cache || {};
     var figs = [
       ['Requests', (num(rq.count) === null ? '\\u2014' : NF0.format(rq.count)) + ' (' + fmtRate(rq.ratePerSecond) + ' req/s)'],
-      ['Latency', 'avg ' + fmtMs(rq.meanMs) + ' \\u00b7 p95 ' + fmtMs(rq.p95Ms)],
+      ['Latency', 'mean ' + fmtMs(rq.meanMs) + ' \\u00b7 p95 ' + fmtMs(rq.p95Ms)],
       ['Errors', fmtPct(rq.errorRate)],
       ['Firing alerts', String(num((s.alerts || {}).firing) === null ? '\\u2014' : s.alerts.firing)],
       ['Cache', fmtPct(cache.hitRate) + ' hits of ' + (num(cache.lookups) === null ? '\\u2014' : NF0.format(cache.lookups)) + ' lookups'],
