@@ -42,8 +42,8 @@ export const VENDORED: Record<string, string> = {
 const SHARED = ['@opentelemetry/core', '@opentelemetry/instrumentation'];
 export const SHARED_SYMBOL = 'healthspan.vendor.shared';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const exact = (names: string[]) => new RegExp(`^(${names.map(escape).join('|')})$`);
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const exact = (names: string[]) => new RegExp(`^(${names.map(escapeRegExp).join('|')})$`);
 
 const toVendorFiles: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'healthspan-vendor-requires',
@@ -70,7 +70,12 @@ const preferEsm: NonNullable<Options['esbuildPlugins']>[number] = {
   setup(build) {
     build.onResolve({ filter: /^@opentelemetry\// }, async (args) => {
       if (args.kind !== 'require-call' || args.pluginData?.preferEsm || args.path === '@opentelemetry/api') return undefined;
-      const r = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer, pluginData: { preferEsm: true } });
+      const r = await build.resolve(args.path, {
+        kind: 'import-statement',
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { preferEsm: true },
+      });
       return r.errors.length ? undefined : { path: r.path, external: r.external, sideEffects: r.sideEffects };
     });
   },

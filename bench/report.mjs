@@ -12,7 +12,7 @@ export function saveResult(root, suiteId, result) {
   const dir = path.join(RESULTS_DIR, suiteId);
   mkdirSync(path.join(root, dir), { recursive: true });
   const file = path.join(dir, `${result.machine.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(path.join(root, file), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(path.join(root, file), `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }
 
@@ -21,7 +21,10 @@ export function latestParts(root, suite) {
   const dir = path.join(RESULTS_DIR, suite.id);
   let files = [];
   try {
-    files = readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.json')).sort().reverse();
+    files = readdirSync(path.join(root, dir))
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .reverse();
   } catch {
     return {};
   }
@@ -43,7 +46,10 @@ export function latestParts(root, suite) {
 
 function header(suites, newest) {
   const m = newest?.machine;
-  const only = suites.flatMap((s) => s.parts).map((p) => `\`${p}\``).join(', ');
+  const only = suites
+    .flatMap((s) => s.parts)
+    .map((p) => `\`${p}\``)
+    .join(', ');
   return [
     '# Benchmarks',
     '',

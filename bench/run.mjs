@@ -27,7 +27,10 @@ function readOnly() {
   const raw = (process.env.BENCH_ONLY ?? '').trim();
   const known = suites.flatMap((s) => [s.id, ...s.parts]);
   if (!raw) return null;
-  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((w) => !known.includes(w));
   if (unknown.length) {
     console.error(`bench: BENCH_ONLY=${JSON.stringify(raw)} names unknown part(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);

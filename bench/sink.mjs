@@ -18,9 +18,7 @@ try {
   fail(`cannot load ${receiverUrl.pathname}: ${err.message}`);
 }
 
-const receiver = await startOtlpReceiver({ protocol: 'http', countOnly: true }).catch((err) =>
-  fail(`receiver did not start: ${err.message}`),
-);
+const receiver = await startOtlpReceiver({ protocol: 'http', countOnly: true }).catch((err) => fail(`receiver did not start: ${err.message}`));
 
 async function close() {
   await receiver.close().catch(() => {});

@@ -12,7 +12,13 @@ const bundle = await rollup({
   // Everything else is inlined; a bare import left in the output would name a package the
   // consumer does not have (test/package/types.test.ts type-checks a consumer without them).
   external: (id) => id.startsWith('node:') || builtinModules.includes(id) || shared.has(id) || id.startsWith('@datadog/'),
-  plugins: [dts({ respectExternal: true, tsconfig: 'tsconfig.json', compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, allowImportingTsExtensions: true } })],
+  plugins: [
+    dts({
+      respectExternal: true,
+      tsconfig: 'tsconfig.json',
+      compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, allowImportingTsExtensions: true },
+    }),
+  ],
   onwarn(warning, warn) {
     if (warning.code === 'UNUSED_EXTERNAL_IMPORT') return;
     warn(warning);

@@ -130,13 +130,15 @@ async function main() {
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) step(`using DATABASE_URL=${redactUrl(databaseUrl)}`);
   else {
-    databaseUrl = (await startEmbeddedPostgres({
-      ...PG,
-      dataDir: path.join(ROOT, '.demo-data', 'pg'),
-      fallbackDataDir: path.join(os.tmpdir(), 'healthspan-demo', 'pg'),
-      log: step,
-      root: ROOT,
-    }).catch((err) => Promise.reject(new DemoError(err.message)))).url;
+    databaseUrl = (
+      await startEmbeddedPostgres({
+        ...PG,
+        dataDir: path.join(ROOT, '.demo-data', 'pg'),
+        fallbackDataDir: path.join(os.tmpdir(), 'healthspan-demo', 'pg'),
+        log: step,
+        root: ROOT,
+      }).catch((err) => Promise.reject(new DemoError(err.message)))
+    ).url;
   }
 
   // Where telemetry goes: what healthspan will make of the environment, before and after ours.
@@ -174,31 +176,42 @@ async function main() {
   const app = await startApp(ROOT, env, preload);
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const checks = [];
-  checks.push(app.healthspanLines.length
-    ? ['ok', 'healthspan printed its startup block']
-    : ['warn', 'no "healthspan:" startup lines on the app\'s stderr (is the preload active?)']);
+  checks.push(
+    app.healthspanLines.length
+      ? ['ok', 'healthspan printed its startup block']
+      : ['warn', 'no "healthspan:" startup lines on the app\'s stderr (is the preload active?)'],
+  );
   app.mode = 'quiet';
   app.exit.then(({ code, signal }) => {
     if (isShuttingDown() || app.stopping) return;
-    const tail = app.output.slice(-20).map((l) => `    ${l}`).join('\n');
+    const tail = app.output
+      .slice(-20)
+      .map((l) => `    ${l}`)
+      .join('\n');
     shutdown(1, `the app exited unexpectedly (${signal ?? `code ${code}`}). Its last output:\n${tail}`);
   });
 
   // Traffic: HTTP and, at the same time, a few WebSocket clients
-  step(`sending ${TOTAL_REQUESTS} requests to ${baseUrl} (${CONCURRENCY} at a time, over ~${TRAFFIC_MS / 1000} s) and ${WS_CONNECTIONS * WS_MESSAGES} messages over ${WS_CONNECTIONS} WebSockets`);
+  step(
+    `sending ${TOTAL_REQUESTS} requests to ${baseUrl} (${CONCURRENCY} at a time, over ~${TRAFFIC_MS / 1000} s) and ${WS_CONNECTIONS * WS_MESSAGES} messages over ${WS_CONNECTIONS} WebSockets`,
+  );
   const [traffic, ws] = await Promise.all([driveTraffic(baseUrl, TOTAL_REQUESTS), driveWebSockets(baseUrl, WS_CONNECTIONS, WS_MESSAGES)]);
   const trafficEnded = Date.now();
   if (isShuttingDown()) return null;
-  const statusLine = [...traffic.stats]
-    .map(([label, byStatus]) => `${label} ${[...byStatus].map(([s, n]) => `${n}×${s}`).join(' ')}`)
-    .join(', ');
+  const statusLine = [...traffic.stats].map(([label, byStatus]) => `${label} ${[...byStatus].map(([s, n]) => `${n}×${s}`).join(' ')}`).join(', ');
   step(`sent ${traffic.sent} requests in ${(traffic.elapsed / 1000).toFixed(1)} s: ${statusLine}`);
-  step(`WebSocket ${baseUrl.replace(/^http/, 'ws')}/ws: ${ws.opened} of ${ws.connections} connections opened, ${ws.answered} of ${ws.sent} messages answered${ws.failures.length ? ` (${ws.failures.join('; ')})` : ''}`);
+  step(
+    `WebSocket ${baseUrl.replace(/^http/, 'ws')}/ws: ${ws.opened} of ${ws.connections} connections opened, ${ws.answered} of ${ws.sent} messages answered${ws.failures.length ? ` (${ws.failures.join('; ')})` : ''}`,
+  );
   if (traffic.failed > traffic.sent / 2) {
     throw new DemoError(`${traffic.failed} of ${traffic.sent} requests failed: ${traffic.failures.join('; ')}`);
   }
   if (ws.answered === 0) checks.push(['fail', `the app answered WebSocket messages on /ws (${ws.failures.join('; ') || 'none answered'})`]);
-  else checks.push([ws.answered === ws.connections * WS_MESSAGES ? 'ok' : 'warn', `the app answered ${ws.answered} of ${ws.connections * WS_MESSAGES} WebSocket messages on /ws`]);
+  else
+    checks.push([
+      ws.answered === ws.connections * WS_MESSAGES ? 'ok' : 'warn',
+      `the app answered ${ws.answered} of ${ws.connections * WS_MESSAGES} WebSocket messages on /ws`,
+    ]);
 
   // Metrics
   let metricsOk = true;
@@ -251,7 +264,9 @@ async function main() {
   else out(`Traces: OTEL_TRACES_EXPORTER=${traces.exporter}, not collected by the demo`);
   const otherRequests = (p) => receiver?.requests.filter((r) => r.path === p).length ?? 0;
   if (otherRequests('/v1/metrics') || otherRequests('/v1/logs')) {
-    out(`  (the receiver also got ${otherRequests('/v1/metrics')} OTLP metric and ${otherRequests('/v1/logs')} log requests: the log requests are alert records)`);
+    out(
+      `  (the receiver also got ${otherRequests('/v1/metrics')} OTLP metric and ${otherRequests('/v1/logs')} log requests: the log requests are alert records)`,
+    );
   }
   if (insight) {
     out('');
@@ -271,7 +286,9 @@ async function main() {
   if (!SERVE) out('  (these work while the app runs: npm run demo -- --serve; DEMO_PORT=8080 fixes its port)');
   out(`  status page  ${adminUrl}/#token=${shownToken}`);
   out(`  admin API    ${adminUrl}  (summary, analytics, alerts, thresholds, cache/stats, metrics; docs/admin.md)`);
-  out(`  token        ${tokenFromEnv ? '(yours, from HEALTHSPAN_ADMIN_TOKEN)' : `${adminToken}  (random for this run; set HEALTHSPAN_ADMIN_TOKEN to choose it)`}`);
+  out(
+    `  token        ${tokenFromEnv ? '(yours, from HEALTHSPAN_ADMIN_TOKEN)' : `${adminToken}  (random for this run; set HEALTHSPAN_ADMIN_TOKEN to choose it)`}`,
+  );
   out(`  curl         curl -H "Authorization: Bearer ${shownToken}" ${adminUrl}/analytics`);
   if (metricsUrl) out(`  Prometheus   ${metricsUrl}  (scrape it: docs/exporters.md, dashboard docs/grafana/healthspan.json)`);
   if (userTraces) out(`  traces       ${userTraces.endpoint} (OTLP, ${userTraces.protocol})`);

@@ -11,7 +11,15 @@ const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'node_modules/.cache/healthspan-docs');
 mkdirSync(outDir, { recursive: true });
 const outFile = join(outDir, 'config-docs.mjs');
-await build({ entryPoints: [join(root, 'src/config/docs.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: outFile, logLevel: 'error' });
+await build({
+  entryPoints: [join(root, 'src/config/docs.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  outfile: outFile,
+  logLevel: 'error',
+});
 const { CONFIG_PAGE, updateConfigPage } = await import(`${pathToFileURL(outFile).href}?t=${Date.now()}`);
 
 const file = join(root, CONFIG_PAGE);

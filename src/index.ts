@@ -23,7 +23,16 @@ export type { LatencyStats, RouteStats, QueryStats, CacheHitStats } from './insi
 export type { InsightBounds } from './insight/collectors.js';
 export type { Alert, AlertRule, Severity, Transition } from './insight/alerts.js';
 export type { AdminHandler, AdminHandlerOptions } from './admin/handler.js';
-export { createCache, TracedCache, type CacheOptions, type CacheStats, type SetOptions, type WrapOptions, type EvictionReason, type BreakerState } from './cache/index.js';
+export {
+  createCache,
+  TracedCache,
+  type CacheOptions,
+  type CacheStats,
+  type SetOptions,
+  type WrapOptions,
+  type EvictionReason,
+  type BreakerState,
+} from './cache/index.js';
 export { WsInstrumentation, type WsInstrumentationConfig } from '../instrumentations/ws/index.js';
 export { sanitizeSql, type SanitizeOptions, type SqlDialect } from './db/sanitize.js';
 export { summarizeSql, type SummarizeOptions, type QuerySummary } from './db/summary.js';

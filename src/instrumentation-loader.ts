@@ -41,9 +41,9 @@ export function packageOf(specifier: string): string | undefined {
   return second < 0 ? specifier : specifier.slice(0, second);
 }
 
-type RegisterHooks = (hooks: {
-  resolve: (specifier: string, context: unknown, next: (s: string, c?: unknown) => unknown) => unknown;
-}) => { deregister(): void };
+type RegisterHooks = (hooks: { resolve: (specifier: string, context: unknown, next: (s: string, c?: unknown) => unknown) => unknown }) => {
+  deregister(): void;
+};
 
 export interface LoaderOptions {
   /** Enabled instrumentation names, in order. */

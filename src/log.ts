@@ -27,7 +27,7 @@ export class Logger {
   constructor(
     private level: LogLevel = 'info',
     private intervalMillis = 60_000,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+    private readonly write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
     private readonly now: () => number = Date.now,
   ) {}
 

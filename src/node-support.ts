@@ -7,7 +7,10 @@ export const MIN_NODE_VERSION = '22.19.0';
  * silently, or in a dozen unrelated-looking warnings.
  */
 export function unsupportedNodeWarning(version: string = process.versions.node): string | undefined {
-  const have = version.replace(/^v/, '').split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const have = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((n) => Number.parseInt(n, 10) || 0);
   const need = MIN_NODE_VERSION.split('.').map(Number);
   for (let i = 0; i < 3; i++) {
     if ((have[i] ?? 0) > need[i]) return undefined;

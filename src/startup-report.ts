@@ -13,9 +13,7 @@ export function describeStartup(config: SdkConfig, via: string, instrumentations
   const t = config.traces;
   const m = config.metrics;
   const traces =
-    t.exporter === 'otlp'
-      ? `otlp ${describeOtlp(t.otlp)}, sampler ${t.sampler}${t.sampler.endsWith('traceidratio') ? ` ${t.samplerArg}` : ''}`
-      : t.exporter;
+    t.exporter === 'otlp' ? `otlp ${describeOtlp(t.otlp)}, sampler ${t.sampler}${t.sampler.endsWith('traceidratio') ? ` ${t.samplerArg}` : ''}` : t.exporter;
   const metrics =
     m.exporters.length === 0
       ? 'none'
@@ -70,7 +68,9 @@ export function warnPreloaded(instrumentations: ReadonlyMap<string, Instrumentat
       try {
         const resolved = appRequire.resolve(mod);
         if (appRequire.cache[resolved]?.loaded) {
-          log.warnOnce(`${mod} was loaded before healthspan started, so the ${name} instrumentation cannot patch it; start healthspan first (node --import healthspan/register app.js)`);
+          log.warnOnce(
+            `${mod} was loaded before healthspan started, so the ${name} instrumentation cannot patch it; start healthspan first (node --import healthspan/register app.js)`,
+          );
         }
       } catch {
         // not installed: nothing to warn about
@@ -115,7 +115,9 @@ export class PatchReport {
   watch(name: string, list: readonly Instrumentation[]): void {
     // Some wrap others that do the patching (node-redis: one per major version range).
     const nested = (i: Instrumentation) =>
-      Object.values(i as object).filter((v): v is Instrumentation => typeof v === 'object' && v !== null && Array.isArray((v as { _modules?: unknown })._modules));
+      Object.values(i as object).filter(
+        (v): v is Instrumentation => typeof v === 'object' && v !== null && Array.isArray((v as { _modules?: unknown })._modules),
+      );
     for (const instr of list.flatMap((i) => [i, ...nested(i)])) {
       for (const m of patchedModules(instr)) this.add(m.name, m.version);
       // The definitions the instrumentation patches with (getModuleDefinitions() would build new ones).

@@ -3,7 +3,7 @@
 const http = require('node:http');
 const { serve } = require('./serve.cjs');
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.end('hello');
 });

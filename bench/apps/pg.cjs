@@ -17,7 +17,7 @@ function logError(err) {
 }
 pool.on('error', logError);
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   pool.query('SELECT $1::int + 1 AS n', [1]).then(
     (result) => {
       res.writeHead(200, { 'content-type': 'text/plain' });

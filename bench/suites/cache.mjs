@@ -179,7 +179,10 @@ async function child({ root, rounds, redisUrl }) {
     const captured = sdk.spanExporter.captured;
     sdk.spanExporter.captured = undefined;
     const gets = captured.filter((s) => s.name === `cache.get ${CACHE_NAME}`);
-    const tiers = gets.map((s) => s.attributes['cache.tier']).sort().join(',');
+    const tiers = gets
+      .map((s) => s.attributes['cache.tier'])
+      .sort()
+      .join(',');
     if (gets.length !== 2 || tiers !== 'l1,l2' || gets.some((s) => s.parentSpanContext?.spanId !== parentId)) {
       throw new Error(`unexpected cache spans: ${JSON.stringify(captured.map((s) => [s.name, s.attributes, s.parentSpanContext?.spanId]))}`);
     }
@@ -383,7 +386,9 @@ export const cacheSuite = {
       }
     }
     const l1Span = compare(data, 'l1', true);
-    ctx.log(`cache: target L1 hit with an active span < ${TARGET_RATIO}× raw Keyv: ${l1Span.ratio < TARGET_RATIO ? 'PASS' : 'SHORT'} (${fmt(l1Span.ratio, 2)}×)`);
+    ctx.log(
+      `cache: target L1 hit with an active span < ${TARGET_RATIO}× raw Keyv: ${l1Span.ratio < TARGET_RATIO ? 'PASS' : 'SHORT'} (${fmt(l1Span.ratio, 2)}×)`,
+    );
     const k = data.checks;
     if (k.spansExported < k.healthspanGets) ctx.log(`cache: WARNING only ${k.spansExported} of ${k.healthspanGets} spans reached the exporter`);
     if (k.metricGets < k.healthspanGets) ctx.log(`cache: WARNING the request counter counted ${k.metricGets} of ${k.healthspanGets} gets`);

@@ -46,7 +46,7 @@ const SPAN_CASES = Object.keys(SPAN_KINDS).flatMap((kind) => ['noop', 'insight']
 /** Deterministic pseudo-random numbers, so every run measures the same spans. */
 function lcg(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const TABLES = ['users', 'orders', 'products', 'carts', 'invoices', 'payments', 'sessions', 'teams', 'events', 'addresses'];
@@ -255,7 +255,10 @@ export function spanCost(data, kind) {
 function renderSpan(p) {
   const { data, file, result } = p;
   const pinned = result.settings?.pinning?.pinned;
-  const rows = ['| span | no-op processor ns/span (min–max) | InsightProcessor ns/span (min–max) | added by insight ns/span (per-round min–max) |', '|---|--:|--:|--:|'];
+  const rows = [
+    '| span | no-op processor ns/span (min–max) | InsightProcessor ns/span (min–max) | added by insight ns/span (per-round min–max) |',
+    '|---|--:|--:|--:|',
+  ];
   for (const kind of Object.keys(SPAN_KINDS)) {
     const c = spanCost(data, kind);
     rows.push(
@@ -264,7 +267,9 @@ function renderSpan(p) {
     );
   }
   const [elo, ehi] = range(data.evaluateNs);
-  rows.push(`| one \`evaluate()\`, ${data.routes} routes + ${data.summaries} statements in the windows | | ${fmt(median(data.evaluateNs) / 1000, 1)} µs (${fmt(elo / 1000, 1)}–${fmt(ehi / 1000, 1)}) | |`);
+  rows.push(
+    `| one \`evaluate()\`, ${data.routes} routes + ${data.summaries} statements in the windows | | ${fmt(median(data.evaluateNs) / 1000, 1)} µs (${fmt(elo / 1000, 1)}–${fmt(ehi / 1000, 1)}) | |`,
+  );
   const k = data.checks;
   return [
     '### Per span (`insight-span`)',
@@ -390,7 +395,9 @@ function renderHttp(p) {
     ...verdicts,
     '',
     `**Target: insight adds under ${fmt(TARGET_FRACTION * 100)} % to the instrumented app’s CPU per request — ` +
-      `${Object.entries(summary).map(([e, v]) => `${e} ${v.status}`).join(', ')}.**`,
+      `${Object.entries(summary)
+        .map(([e, v]) => `${e} ${v.status}`)
+        .join(', ')}.**`,
   ].join('\n');
 }
 
@@ -467,7 +474,9 @@ export const insightSuite = {
   async run(opts, ctx, parts) {
     const out = {};
     if (parts.includes('insight-span')) {
-      ctx.log(`insight-span: ${Object.keys(SPAN_KINDS).join(', ')} spans, InsightProcessor vs no-op, ${opts.rounds} round(s) of ${CASE_MS} ms each + evaluate()`);
+      ctx.log(
+        `insight-span: ${Object.keys(SPAN_KINDS).join(', ')} spans, InsightProcessor vs no-op, ${opts.rounds} round(s) of ${CASE_MS} ms each + evaluate()`,
+      );
       const data = await runPinnedChild(SELF, { root: ctx.root, rounds: opts.rounds }, ctx, 'insight-span');
       data.build = distFingerprint(ctx.root);
       data.versions = { sdkTrace: readVersion(path.join(ctx.root, 'node_modules/@opentelemetry/sdk-trace/package.json')) };

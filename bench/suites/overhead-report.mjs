@@ -105,8 +105,7 @@ function contenderTable(summary) {
   if (Number.isFinite(ours) && Number.isFinite(theirs) && Math.abs(ours - theirs) >= 0.5) {
     rows.push(
       '',
-      `Note: healthspan exported ${fmt(ours, 2)} spans/request and upstream ${fmt(theirs, 2)}; ` +
-        'the CPU figures compare different amounts of telemetry.',
+      `Note: healthspan exported ${fmt(ours, 2)} spans/request and upstream ${fmt(theirs, 2)}; the CPU figures compare different amounts of telemetry.`,
     );
   }
   const builds = summary.contenders.healthspan.builds;
@@ -149,11 +148,17 @@ function installTable(install) {
     '| package | node_modules MB | packages | @opentelemetry/* packages (copies) | npm ls --all | npm warnings |',
     '|---|--:|--:|--:|---|--:|',
   ];
-  const label = { healthspan: 'healthspan (this build)', baseline: 'healthspan-before (BENCH_BASELINE)', upstream: '@opentelemetry/auto-instrumentations-node' };
+  const label = {
+    healthspan: 'healthspan (this build)',
+    baseline: 'healthspan-before (BENCH_BASELINE)',
+    upstream: '@opentelemetry/auto-instrumentations-node',
+  };
   for (const [key, i] of Object.entries(install)) {
     const names = Object.keys(i.otelCopies);
     const copies = Object.values(i.otelCopies).reduce((n, v) => n + v.length, 0);
-    rows.push(`| ${label[key] ?? key} | ${mb(i.bytes)} | ${i.packages} | ${names.length} (${copies}) | ${i.npmLsOk ? 'exit 0' : '**fails**'} | ${i.warnings} |`);
+    rows.push(
+      `| ${label[key] ?? key} | ${mb(i.bytes)} | ${i.packages} | ${names.length} (${copies}) | ${i.npmLsOk ? 'exit 0' : '**fails**'} | ${i.warnings} |`,
+    );
   }
   return rows;
 }

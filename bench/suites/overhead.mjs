@@ -106,10 +106,7 @@ export async function checkPostgres() {
     await client.query('SELECT 1');
   } catch (err) {
     const where = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-    throw new Error(
-      `the pg endpoint needs PostgreSQL at ${where} (set DATABASE_URL): ${err.message}. ` +
-        'Run BENCH_ONLY=hello to skip it.',
-    );
+    throw new Error(`the pg endpoint needs PostgreSQL at ${where} (set DATABASE_URL): ${err.message}. Run BENCH_ONLY=hello to skip it.`);
   } finally {
     await client.end().catch(() => {});
   }

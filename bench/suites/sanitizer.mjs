@@ -144,7 +144,7 @@ function renderSanitizer(parts) {
   const pinned = result.settings?.pinning?.pinned;
   const source =
     data.source === 'dist'
-      ? 'the built package (`require(\'healthspan\')`, `dist/index.cjs`)'
+      ? "the built package (`require('healthspan')`, `dist/index.cjs`)"
       : '**the sources** (`src/db/*.ts` through Node’s type stripping: the built package did not export them yet, ' +
         'so these figures are not those of a release build)';
   const rows = [
@@ -198,9 +198,7 @@ export const sanitizerSuite = {
     if (data.source === 'dist') data.build = distFingerprint(ctx.root);
     else ctx.log('sanitizer: WARNING dist/index.cjs does not export sanitizeSql/summarizeSql: measured src/db instead');
     for (const c of data.cases) {
-      ctx.log(
-        `sanitizer: ${c.id.padEnd(10)} sanitizeSql ${fmt(median(c.ns.sanitizeSql))} ns  summarizeSql ${fmt(median(c.ns.summarizeSql))} ns`,
-      );
+      ctx.log(`sanitizer: ${c.id.padEnd(10)} sanitizeSql ${fmt(median(c.ns.sanitizeSql))} ns  summarizeSql ${fmt(median(c.ns.summarizeSql))} ns`);
     }
     return { parts: { sanitizer: data } };
   },

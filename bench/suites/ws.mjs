@@ -112,7 +112,7 @@ async function clientMain() {
     try {
       await Promise.race([
         Promise.all(opened),
-        new Promise((resolve, reject) => {
+        new Promise((_resolve, reject) => {
           timer = setTimeout(() => reject(new Error(`not all ${connections} connections opened within 10 s`)), 10_000);
         }),
       ]);
@@ -129,11 +129,23 @@ async function clientMain() {
     if (r.outstanding > 0) {
       await Promise.race([new Promise((resolve) => (r.drained = resolve)), sleep(DRAIN_TIMEOUT_MS)]);
     }
-    const end = { ...snapshot(), outstanding: r.outstanding, errors: r.errors, mismatches: r.mismatches, unexpectedCloses: r.unexpectedCloses, lastError: r.lastError };
+    const end = {
+      ...snapshot(),
+      outstanding: r.outstanding,
+      errors: r.errors,
+      mismatches: r.mismatches,
+      unexpectedCloses: r.unexpectedCloses,
+      lastError: r.lastError,
+    };
     await Promise.race([
       Promise.all(
         r.sockets.map((ws) =>
-          ws.readyState === WebSocket.CLOSED ? undefined : new Promise((resolve) => (ws.once('close', resolve), ws.close(1000))),
+          ws.readyState === WebSocket.CLOSED
+            ? undefined
+            : new Promise((resolve) => {
+                ws.once('close', resolve);
+                ws.close(1000);
+              }),
         ),
       ),
       sleep(3000),
@@ -183,7 +195,6 @@ function wsServerEnv(contender, sinkPort) {
   delete env.BENCH_WS_CLIENT;
   return env;
 }
-
 
 async function ask(client, message, what) {
   const reply = await client.request(message);
@@ -279,9 +290,7 @@ async function measureOnce({ contender, round, opts, ctx, sink, client }) {
   else if (contender === 'healthspan' && run.spans < LOAD.connections) {
     run.invalid = `sink received ${run.spans} spans, fewer than the ${LOAD.connections} handshakes: is ws instrumented?`;
   } else if (contender === 'healthspan+spans' && !(run.spansPerEcho >= SPANS_PER_ECHO * MIN_SPAN_FRACTION)) {
-    run.invalid =
-      `sink received ${run.spans} spans for ${run.totalEchoes} echoes ` +
-      `(< ${MIN_SPAN_FRACTION} × ${SPANS_PER_ECHO} message spans per echo)`;
+    run.invalid = `sink received ${run.spans} spans for ${run.totalEchoes} echoes ` + `(< ${MIN_SPAN_FRACTION} × ${SPANS_PER_ECHO} message spans per echo)`;
   }
   run.valid = !run.invalid;
   return run;
@@ -433,10 +442,7 @@ export const wsSuite = {
   },
 
   async run(opts, ctx) {
-    ctx.log(
-      `ws: ${LOAD.connections} connections × ${LOAD.inFlight} messages in flight × ${LOAD.payloadBytes} B; ` +
-        `contenders ${CONTENDERS.join(', ')}`,
-    );
+    ctx.log(`ws: ${LOAD.connections} connections × ${LOAD.inFlight} messages in flight × ${LOAD.payloadBytes} B; ` + `contenders ${CONTENDERS.join(', ')}`);
     const sink = await startHelper('bench/sink.mjs', { name: 'OTLP sink', cpu: ctx.pinning.client, pinning: ctx.pinning });
     const client = await startHelper(SELF, {
       name: 'ws client',

@@ -229,10 +229,7 @@ route('GET', '/users/:id/orders-n1', async (_req, params) => {
   const { rows: ids } = await pool.query('SELECT id FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT 10', [id]);
   const orders = [];
   for (const { id: orderId } of ids) {
-    const { rows } = await pool.query(
-      'SELECT id, item, quantity, price_cents, pg_sleep(0.012)::text AS round_trip FROM orders WHERE id = $1',
-      [orderId],
-    );
+    const { rows } = await pool.query('SELECT id, item, quantity, price_cents, pg_sleep(0.012)::text AS round_trip FROM orders WHERE id = $1', [orderId]);
     const { round_trip: _, ...order } = rows[0];
     orders.push(order);
   }

@@ -79,12 +79,15 @@ function sameNextShim(handle: Handler): Handler {
   const shim = function (this: unknown, req: unknown, res: unknown, next: unknown) {
     const r = req as ExpressRequest | undefined;
     const routerNext = r?.next;
+    // biome-ignore lint/complexity/noArguments: named parameters give the wrapper the router's `length`; `arguments` forwards exactly what was passed.
     if (typeof next !== 'function' || typeof routerNext !== 'function' || next === routerNext || arguments.length !== 3) {
+      // biome-ignore lint/complexity/noArguments: named parameters give the wrapper the router's `length`; `arguments` forwards exactly what was passed.
       return Reflect.apply(handle, this, arguments);
     }
     const traced = next as Handler;
     const sameNext = function next(this: unknown) {
       if (r!.next === sameNext) r!.next = routerNext;
+      // biome-ignore lint/complexity/noArguments: named parameters give the wrapper the router's `length`; `arguments` forwards exactly what was passed.
       return Reflect.apply(traced, this, arguments);
     };
     copySignature(sameNext, routerNext);
@@ -104,7 +107,7 @@ function sameNextShim(handle: Handler): Handler {
 function forwardProperties(target: Handler, source: Handler): void {
   const from = source as unknown as Record<string, unknown>;
   for (const key in source) {
-    if (Object.prototype.hasOwnProperty.call(target, key)) continue;
+    if (Object.hasOwn(target, key)) continue;
     Object.defineProperty(target, key, {
       enumerable: Object.prototype.propertyIsEnumerable.call(source, key),
       configurable: true,

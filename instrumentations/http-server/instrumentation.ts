@@ -1,22 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import {
-  SpanKind,
-  SpanStatusCode,
-  context,
-  trace,
-  type Attributes,
-  type Context,
-  type Histogram,
-  type Span,
-} from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { HTTP_DURATION_BUCKETS } from '../shared/buckets.js';
 import { VERSION } from '../shared/version.js';
 import type { HttpServerInstrumentationConfig } from './types.js';
 import { extractParent, incomingRequestAttributes, normalizeMethod, spanName } from './utils.js';
-
 
 /** The request's context, on `req` and `res`: listeners added to them run in it. */
 const CONTEXT = Symbol('healthspan.http.server.context');
@@ -201,7 +191,6 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     if (errorType !== undefined) metricAttributes['error.type'] = errorType;
     this.duration.record((performance.now() - state.start) / 1000, metricAttributes);
   }
-
 }
 
 function onResponseClose(this: ServerResponse): void {

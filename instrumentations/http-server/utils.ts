@@ -32,7 +32,7 @@ export function splitTarget(target: string | undefined): { path: string; query: 
 export function parseHost(host: string | undefined): { address?: string; port?: number } {
   if (!host) return {};
   let end = host.length;
-  let start = 0;
+  const start = 0;
   if (host[0] === '[') {
     const close = host.indexOf(']');
     if (close === -1) return { address: host };

@@ -30,6 +30,7 @@ export function withKoaUseValidation(Base: KoaInstrumentationClass): KoaInstrume
     _getKoaUsePatch(koaUse: Use): Use {
       const traced = base._getKoaUsePatch.call(this, koaUse);
       const use = function use(this: unknown, middleware: unknown) {
+        // biome-ignore lint/complexity/noArguments: the named parameter gives the wrapper koa's `length`; `arguments` forwards exactly what was passed.
         return Reflect.apply(typeof middleware === 'function' ? traced : koaUse, this, arguments);
       };
       copySignature(use, koaUse);

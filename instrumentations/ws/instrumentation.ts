@@ -22,7 +22,6 @@ import { copySignature } from '../shared/signature.js';
 import { VERSION } from '../shared/version.js';
 import type { WsInstrumentationConfig } from './types.js';
 
-
 /** Per-connection state, on the server-side WebSocket. */
 const CONNECTION = Symbol('healthspan.ws.connection');
 
@@ -51,7 +50,7 @@ interface Handshake {
   route: string | undefined;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: ws calls emit/send with its own receiver; `this` is whatever ws passes.
 type Fn = (this: any, ...args: unknown[]) => unknown;
 type WsLike = { [CONNECTION]?: Connection; emit: Fn; send: Fn };
 
@@ -335,8 +334,8 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
 /** Records the status line the server writes on the upgrade socket (101, or a refusal). */
 function captureStatus(socket: Duplex, h: Handshake): void {
   const s = socket as unknown as { write: Fn; end: Fn };
-  const ownWrite = Object.prototype.hasOwnProperty.call(s, 'write');
-  const ownEnd = Object.prototype.hasOwnProperty.call(s, 'end');
+  const ownWrite = Object.hasOwn(s, 'write');
+  const ownEnd = Object.hasOwn(s, 'end');
   const write = s.write;
   const end = s.end;
   const restore = () => {

@@ -29,9 +29,11 @@ export async function readInsight(baseUrl, token, trafficEnded, intervalMs, chec
   const failed = (what, err) => checks.push(['fail', `${what} (${err.cause?.message ?? err.message})`]);
   try {
     const anonymous = await adminGet(baseUrl, '/summary');
-    checks.push(anonymous.status === 401
-      ? ['ok', `the admin API refuses a request without the token (401)`]
-      : ['fail', `the admin API answered ${anonymous.status}, not 401, to a request without the token`]);
+    checks.push(
+      anonymous.status === 401
+        ? ['ok', `the admin API refuses a request without the token (401)`]
+        : ['fail', `the admin API answered ${anonymous.status}, not 401, to a request without the token`],
+    );
   } catch (err) {
     failed(`GET ${ADMIN_PREFIX}/summary`, err);
     return null;
@@ -51,19 +53,26 @@ export async function readInsight(baseUrl, token, trafficEnded, intervalMs, chec
     checks.push(['fail', `GET ${ADMIN_PREFIX}/summary with the token answered ${summary.status}: ${summary.body?.error ?? ''}`]);
     return null;
   }
-  checks.push(['ok', `GET ${ADMIN_PREFIX}/summary answered with the token (score ${summary.body.score ?? 'none yet'}, ${summary.body.requests?.count ?? 0} requests in the window)`]);
+  checks.push([
+    'ok',
+    `GET ${ADMIN_PREFIX}/summary answered with the token (score ${summary.body.score ?? 'none yet'}, ${summary.body.requests?.count ?? 0} requests in the window)`,
+  ]);
   if (analytics.status !== 200) {
     checks.push(['fail', `GET ${ADMIN_PREFIX}/analytics answered ${analytics.status}: ${analytics.body?.error ?? ''}`]);
     return { summary: summary.body };
   }
   const users = (analytics.body.caches ?? []).find((c) => c.name === 'users');
-  checks.push(users?.lookups > 0
-    ? ['ok', `the analytics has the cache "users" (${users.lookups} lookups, ${Math.round(users.hitRate * 100)} % hits)`]
-    : ['fail', `the analytics has the cache "users" with lookups > 0 (caches: ${JSON.stringify(analytics.body.caches ?? [])})`]);
+  checks.push(
+    users?.lookups > 0
+      ? ['ok', `the analytics has the cache "users" (${users.lookups} lookups, ${Math.round(users.hitRate * 100)} % hits)`]
+      : ['fail', `the analytics has the cache "users" with lookups > 0 (caches: ${JSON.stringify(analytics.body.caches ?? [])})`],
+  );
   const rules = new Set((analytics.body.alerts ?? []).map((a) => a.rule));
-  checks.push(rules.has('n_plus_one')
-    ? ['ok', 'the N+1 route raised an n_plus_one alert']
-    : ['warn', `no n_plus_one alert is firing (firing: ${[...rules].join(', ') || 'none'})`]);
+  checks.push(
+    rules.has('n_plus_one')
+      ? ['ok', 'the N+1 route raised an n_plus_one alert']
+      : ['warn', `no n_plus_one alert is firing (firing: ${[...rules].join(', ') || 'none'})`],
+  );
   return { summary: summary.body, analytics: analytics.body };
 }
 

@@ -83,9 +83,7 @@ export function summariseMetrics(samples, checks) {
 
   // HTTP server: RED per route
   const httpBase = findName(samples, /^http_server_request_duration(_seconds)?_bucket$/)?.replace(/_bucket$/, '');
-  const httpGroups = httpBase
-    ? histogramsBy(samples, httpBase, (l) => `${l.http_request_method ?? '?'} ${l.http_route ?? '(no http_route)'}`)
-    : [];
+  const httpGroups = httpBase ? histogramsBy(samples, httpBase, (l) => `${l.http_request_method ?? '?'} ${l.http_route ?? '(no http_route)'}`) : [];
   if (httpGroups.length === 0) {
     checks.push(['fail', 'http.server.request.duration is on /metrics']);
   } else {
@@ -118,14 +116,18 @@ export function summariseMetrics(samples, checks) {
   } else {
     checks.push(['ok', `db.client.operation.duration is on /metrics (${dbBase})`]);
     // db.query.summary (`SELECT users`) is the low-cardinality statement name healthspan records.
-    const groups = histogramsBy(samples, dbBase, (l) => `${l.db_system_name ?? l.db_system ?? ''} ${l.db_query_summary ?? l.db_operation_name ?? '(no operation)'}`.trim());
+    const groups = histogramsBy(samples, dbBase, (l) =>
+      `${l.db_system_name ?? l.db_system ?? ''} ${l.db_query_summary ?? l.db_operation_name ?? '(no operation)'}`.trim(),
+    );
     out('');
     out(`  Database statements (${dbBase}, by db.query.summary)`);
     const w = nameWidth(groups.map((g) => g.key));
     out(`    ${pad('statement', w)}${lpad('count', 6)}${lpad('errors', 7)}${lpad('p50', 13)}${lpad('p95', 11)}${lpad('avg', 10)}`);
     for (const g of groups.sort((a, b) => b.count - a.count)) {
       const errors = (g.series ?? []).filter((s) => s.labels.error_type).reduce((a, s) => a + s.value, 0);
-      out(`    ${cell(g.key, w)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`);
+      out(
+        `    ${cell(g.key, w)}${lpad(g.count, 6)}${lpad(errors, 7)}${lpad(quantile(0.5, g), 13)}${lpad(quantile(0.95, g), 11)}${lpad(ms(g.sum / g.count), 10)}`,
+      );
     }
     const conn = findName(samples, /^db_client_connections$/);
     if (conn) {
@@ -155,9 +157,11 @@ export function summariseMetrics(samples, checks) {
   // WebSocket: the app's ws server on /ws
   const wsName = findName(samples, /^healthspan_ws_messages(_total)?$/);
   const wsMessages = wsName ? sumOf(samples, wsName) : 0;
-  checks.push(wsMessages > 0
-    ? ['ok', `WebSocket messages are on /metrics (${wsName}: ${wsMessages})`]
-    : ['fail', 'WebSocket messages are on /metrics (healthspan_ws_messages_total > 0)']);
+  checks.push(
+    wsMessages > 0
+      ? ['ok', `WebSocket messages are on /metrics (${wsName}: ${wsMessages})`]
+      : ['fail', 'WebSocket messages are on /metrics (healthspan_ws_messages_total > 0)'],
+  );
   if (wsName) {
     out('');
     out(`  WebSocket (${wsName}, by http.route)`);
@@ -165,7 +169,7 @@ export function summariseMetrics(samples, checks) {
     const closed = findName(samples, /^healthspan_ws_connection_duration(_seconds)?_count$/);
     for (const r of routes) {
       const dir = (d) => sumOf(samples, wsName, (l) => l.http_route === r && l.network_io_direction === d) ?? 0;
-      const conns = closed ? sumOf(samples, closed, (l) => l.http_route === r) ?? 0 : '?';
+      const conns = closed ? (sumOf(samples, closed, (l) => l.http_route === r) ?? 0) : '?';
       out(`    ${pad(r, 26)}${lpad(dir('receive'), 6)} received${lpad(dir('transmit'), 6)} sent   ${conns} connections closed`);
     }
   }

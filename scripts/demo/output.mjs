@@ -1,6 +1,6 @@
 // What the demo prints, and how it formats figures.
 
-export const out = (line = '') => process.stdout.write(line + '\n');
+export const out = (line = '') => process.stdout.write(`${line}\n`);
 export const step = (line) => out(`demo: ${line}`);
 
 /** A failure the demo explains in one message (no stack trace). */

@@ -77,9 +77,11 @@ export function summariseSpans(receiver, traffic, checks, { expectedService, ser
   checks.push(['ok', `spans were exported to the OTLP receiver (${totalSpans})`]);
 
   const services = [...new Set(receiver.spans.map((s) => s.resource['service.name']).filter(Boolean))];
-  checks.push(services.includes(expectedService)
-    ? ['ok', `resource service.name = ${services.join(', ')}`]
-    : ['warn', `resource service.name is ${services.join(', ') || '(missing)'}, expected ${expectedService}`]);
+  checks.push(
+    services.includes(expectedService)
+      ? ['ok', `resource service.name = ${services.join(', ')}`]
+      : ['warn', `resource service.name is ${services.join(', ') || '(missing)'}, expected ${expectedService}`],
+  );
 
   const names = new Map();
   for (const s of spans) {
@@ -94,26 +96,41 @@ export function summariseSpans(receiver, traffic, checks, { expectedService, ser
   const server = spans.filter((s) => s.kind === 'SERVER');
   const expected = traffic.expectedServerSpans;
   const what = `${traffic.sent - traffic.failed} requests + ${traffic.internalCalls} internal calls`;
-  checks.push(server.length >= expected
-    ? ['ok', `a SERVER span for every request (${server.length} for ${what})`]
-    : ['warn', `${server.length} SERVER spans for ${what}${serve ? ' (so far: the app keeps running)' : ''}`]);
+  checks.push(
+    server.length >= expected
+      ? ['ok', `a SERVER span for every request (${server.length} for ${what})`]
+      : ['warn', `${server.length} SERVER spans for ${what}${serve ? ' (so far: the app keeps running)' : ''}`],
+  );
   const generic = server.filter((s) => /^[A-Z]+$/.test(s.name));
-  if (generic.length) checks.push(['warn', `${generic.length} SERVER spans are named by method only (no route), e.g. "${generic[0].name}" for ${generic[0].attributes['url.path'] ?? '?'}`]);
+  if (generic.length)
+    checks.push([
+      'warn',
+      `${generic.length} SERVER spans are named by method only (no route), e.g. "${generic[0].name}" for ${generic[0].attributes['url.path'] ?? '?'}`,
+    ]);
   const dbSpans = spans.filter((s) => s.attributes['db.system.name'] ?? s.attributes['db.system']);
   checks.push(dbSpans.length ? ['ok', `PostgreSQL spans (${dbSpans.length})`] : ['warn', 'no PostgreSQL spans (db.system.name) were exported']);
 
   // The example: GET /users/:id/orders, which calls GET /internal/price over fetch.
   const traces = new Map();
   for (const s of spans) traces.set(s.traceId, [...(traces.get(s.traceId) ?? []), s]);
-  const isOrders = (s) => s.kind === 'SERVER' && (s.attributes['http.route'] === '/users/:id/orders' || /\/orders$/.test(s.attributes['url.path'] ?? '') || s.name.endsWith('/orders'));
+  const isOrders = (s) =>
+    s.kind === 'SERVER' &&
+    (s.attributes['http.route'] === '/users/:id/orders' || /\/orders$/.test(s.attributes['url.path'] ?? '') || s.name.endsWith('/orders'));
   const nested = [...traces.values()].filter((t) => t.some((s) => isOrders(s) && !s.parentSpanId));
   const complete = nested.filter((t) => {
     const ids = new Map(t.map((s) => [s.spanId, s]));
     return t.some((s) => s.kind === 'SERVER' && ids.get(s.parentSpanId)?.kind === 'CLIENT');
   });
-  checks.push(complete.length
-    ? ['ok', 'fetch is traced and propagates context: SERVER → CLIENT → SERVER in one trace']
-    : ['warn', nested.length ? 'GET /users/:id/orders traces do not contain CLIENT → SERVER (fetch span or propagation missing)' : 'no trace rooted at GET /users/:id/orders was found']);
+  checks.push(
+    complete.length
+      ? ['ok', 'fetch is traced and propagates context: SERVER → CLIENT → SERVER in one trace']
+      : [
+          'warn',
+          nested.length
+            ? 'GET /users/:id/orders traces do not contain CLIENT → SERVER (fetch span or propagation missing)'
+            : 'no trace rooted at GET /users/:id/orders was found',
+        ],
+  );
   const example = (complete.length ? complete : nested.length ? nested : [...traces.values()]).sort((a, b) => b.length - a.length)[0];
   if (example) {
     out('');

@@ -25,23 +25,29 @@ function trafficPlan(total) {
     [14, () => ({ label: 'GET /users', method: 'GET', path: `/users?limit=${int(5, 50)}` })],
     // Read through the app's `users` cache: mostly a few popular users (hits after the first
     // read), some others (misses), and ids 51-60 that do not exist (404, cached as such).
-    [26, () => {
-      const r = rnd();
-      const id = r < 0.8 ? int(1, 6) : r < 0.92 ? int(7, 50) : int(51, 60);
-      return { label: 'GET /users/:id', method: 'GET', path: `/users/${id}` };
-    }],
+    [
+      26,
+      () => {
+        const r = rnd();
+        const id = r < 0.8 ? int(1, 6) : r < 0.92 ? int(7, 50) : int(51, 60);
+        return { label: 'GET /users/:id', method: 'GET', path: `/users/${id}` };
+      },
+    ],
     [20, () => ({ label: 'GET /users/:id/orders', method: 'GET', path: `/users/${int(1, 50)}/orders` })],
-    [16, () => {
-      const bad = rnd() < 0.15;
-      return {
-        label: 'POST /orders',
-        method: 'POST',
-        path: '/orders',
-        body: bad
-          ? '{"user_id": 1, "item": '
-          : JSON.stringify({ user_id: int(1, 53), item: ['cable', 'stand', 'charger'][int(0, 2)], quantity: int(1, 3), price_cents: int(199, 4999) }),
-      };
-    }],
+    [
+      16,
+      () => {
+        const bad = rnd() < 0.15;
+        return {
+          label: 'POST /orders',
+          method: 'POST',
+          path: '/orders',
+          body: bad
+            ? '{"user_id": 1, "item": '
+            : JSON.stringify({ user_id: int(1, 53), item: ['cable', 'stand', 'charger'][int(0, 2)], quantity: int(1, 3), price_cents: int(199, 4999) }),
+        };
+      },
+    ],
     [6, () => ({ label: 'GET /slow', method: 'GET', path: '/slow' })],
     [5, () => ({ label: 'GET /error', method: 'GET', path: '/error' })],
     // One query per order, for users with 5 to 7 orders (id % 8 >= 5): an N+1 alert.

@@ -35,7 +35,7 @@ async function stopStalePostgres(dataDir, log) {
   if (!pid || !isAlive(pid)) return;
   const cmdline = cmdlineOf(pid);
   // Not ours to inspect: let postgres judge its own lock file.
-  if (!cmdline || !cmdline.includes('postgres') || !cmdline.includes(dataDir)) return;
+  if (!cmdline?.includes('postgres') || !cmdline.includes(dataDir)) return;
   log(`stopping a PostgreSQL left running by an earlier run (pid ${pid})`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
@@ -93,7 +93,12 @@ export async function startEmbeddedPostgres({ dataDir, fallbackDataDir, user, pa
     onLog: (message) => remember(String(message).trimEnd()),
     onError: (err) => remember(`error: ${err?.message ?? err}`),
   });
-  const logTail = () => logLines.flatMap((m) => m.split('\n')).slice(-15).map((l) => `    ${l}`).join('\n');
+  const logTail = () =>
+    logLines
+      .flatMap((m) => m.split('\n'))
+      .slice(-15)
+      .map((l) => `    ${l}`)
+      .join('\n');
 
   if (!initialised) {
     log(`initialising PostgreSQL in ${shown(dataDir)} (first run only)`);
@@ -115,10 +120,7 @@ export async function startEmbeddedPostgres({ dataDir, fallbackDataDir, user, pa
   };
   const watch = setInterval(trackOnce, 20);
   try {
-    await Promise.race([
-      starting,
-      sleep(30_000).then(() => Promise.reject(new Error('not ready after 30 s'))),
-    ]);
+    await Promise.race([starting, sleep(30_000).then(() => Promise.reject(new Error('not ready after 30 s')))]);
   } catch (err) {
     throw new Error(
       `PostgreSQL did not start: ${err?.message ?? 'it exited'}\n${logTail()}\n` +

@@ -15,9 +15,19 @@ const SCHEMA = {
   ResourceSpans: { 1: ['resource', 'Resource'], 2: ['scopeSpans', 'ScopeSpans', 1] },
   ScopeSpans: { 1: ['scope', 'Scope'], 2: ['spans', 'Span', 1] },
   Span: {
-    1: ['traceId', 'id'], 2: ['spanId', 'id'], 3: ['traceState', 's'], 4: ['parentSpanId', 'id'], 5: ['name', 's'], 6: ['kind', 'u'],
-    7: ['startTimeUnixNano', 't'], 8: ['endTimeUnixNano', 't'], 9: KV, 11: ['events', 'Event', 1], 13: ['links', 'Link', 1],
-    15: ['status', 'Status'], 16: ['flags', 'x32'],
+    1: ['traceId', 'id'],
+    2: ['spanId', 'id'],
+    3: ['traceState', 's'],
+    4: ['parentSpanId', 'id'],
+    5: ['name', 's'],
+    6: ['kind', 'u'],
+    7: ['startTimeUnixNano', 't'],
+    8: ['endTimeUnixNano', 't'],
+    9: KV,
+    11: ['events', 'Event', 1],
+    13: ['links', 'Link', 1],
+    15: ['status', 'Status'],
+    16: ['flags', 'x32'],
   },
   Event: { 2: ['name', 's'], 3: KV },
   Link: { 1: ['traceId', 'id'], 2: ['spanId', 'id'], 4: KV },
@@ -26,8 +36,13 @@ const SCHEMA = {
   Scope: { 1: ['name', 's'], 2: ['version', 's'] },
   KeyValue: { 1: ['key', 's'], 2: ['value', 'AnyValue'] },
   AnyValue: {
-    1: ['stringValue', 's'], 2: ['boolValue', 'bool'], 3: ['intValue', 'i'], 4: ['doubleValue', 'd'],
-    5: ['arrayValue', 'ArrayValue'], 6: ['kvlistValue', 'KeyValueList'], 7: ['bytesValue', 'b'],
+    1: ['stringValue', 's'],
+    2: ['boolValue', 'bool'],
+    3: ['intValue', 'i'],
+    4: ['doubleValue', 'd'],
+    5: ['arrayValue', 'ArrayValue'],
+    6: ['kvlistValue', 'KeyValueList'],
+    7: ['bytesValue', 'b'],
   },
   ArrayValue: { 1: ['values', 'AnyValue', 1] },
   KeyValueList: { 1: ['values', 'KeyValue', 1] },
@@ -35,8 +50,14 @@ const SCHEMA = {
   ResourceMetrics: { 1: ['resource', 'Resource'], 2: ['scopeMetrics', 'ScopeMetrics', 1] },
   ScopeMetrics: { 1: ['scope', 'Scope'], 2: ['metrics', 'Metric', 1] },
   Metric: {
-    1: ['name', 's'], 2: ['description', 's'], 3: ['unit', 's'], 5: ['gauge', 'Gauge'], 7: ['sum', 'Sum'],
-    9: ['histogram', 'Histogram'], 10: ['exponentialHistogram', 'ExponentialHistogram'], 11: ['summary', 'Summary'],
+    1: ['name', 's'],
+    2: ['description', 's'],
+    3: ['unit', 's'],
+    5: ['gauge', 'Gauge'],
+    7: ['sum', 'Sum'],
+    9: ['histogram', 'Histogram'],
+    10: ['exponentialHistogram', 'ExponentialHistogram'],
+    11: ['summary', 'Summary'],
   },
   Gauge: { 1: ['dataPoints', 'NumberDataPoint', 1] },
   Sum: { 1: ['dataPoints', 'NumberDataPoint', 1], 2: ['aggregationTemporality', 'u'], 3: ['isMonotonic', 'bool'] },
@@ -45,7 +66,13 @@ const SCHEMA = {
   Summary: { 1: ['dataPoints', 'SummaryDataPoint', 1] },
   NumberDataPoint: { 7: KV, 4: ['asDouble', 'd'], 6: ['asInt', 'sf'] },
   HistogramDataPoint: {
-    9: KV, 4: ['count', 'c'], 5: ['sum', 'd'], 6: ['bucketCounts', 'pc'], 7: ['explicitBounds', 'pd'], 11: ['min', 'd'], 12: ['max', 'd'],
+    9: KV,
+    4: ['count', 'c'],
+    5: ['sum', 'd'],
+    6: ['bucketCounts', 'pc'],
+    7: ['explicitBounds', 'pd'],
+    11: ['min', 'd'],
+    12: ['max', 'd'],
   },
   ExponentialHistogramDataPoint: { 1: KV, 4: ['count', 'c'], 5: ['sum', 'd'], 12: ['min', 'd'], 13: ['max', 'd'] },
   SummaryDataPoint: { 7: KV, 4: ['count', 'c'], 5: ['sum', 'd'], 6: ['quantileValues', 'ValueAtQuantile', 1] },
@@ -54,8 +81,13 @@ const SCHEMA = {
   ResourceLogs: { 1: ['resource', 'Resource'], 2: ['scopeLogs', 'ScopeLogs', 1] },
   ScopeLogs: { 1: ['scope', 'Scope'], 2: ['logRecords', 'LogRecord', 1] },
   LogRecord: {
-    2: ['severityNumber', 'u'], 3: ['severityText', 's'], 5: ['body', 'AnyValue'], 6: KV,
-    9: ['traceId', 'id'], 10: ['spanId', 'id'], 12: ['eventName', 's'],
+    2: ['severityNumber', 'u'],
+    3: ['severityText', 's'],
+    5: ['body', 'AnyValue'],
+    6: KV,
+    9: ['traceId', 'id'],
+    10: ['spanId', 'id'],
+    12: ['eventName', 's'],
   },
   // countOnly: spans are skipped over, never decoded; this is the benchmark's hot path.
   countTraces: { 1: ['resourceSpans', 'CountResourceSpans', 1] },
@@ -75,7 +107,8 @@ export function decodeOtlpProtobuf(buf, type) {
     if (pos >= buf.length) throw new Error(`truncated protobuf ${type}`);
     return buf[pos++];
   };
-  const small = () => { // tags and lengths: a number is exact up to 2^53
+  const small = () => {
+    // tags and lengths: a number is exact up to 2^53
     let v = 0;
     for (let shift = 0; shift < 49; shift += 7) {
       const b = byte();
@@ -84,7 +117,8 @@ export function decodeOtlpProtobuf(buf, type) {
     }
     throw new Error(`protobuf varint too long in ${type}`);
   };
-  const big = () => { // varint values: bigint keeps int64 exact until it is flattened
+  const big = () => {
+    // varint values: bigint keeps int64 exact until it is flattened
     let v = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       const b = byte();
@@ -125,18 +159,29 @@ export function decodeOtlpProtobuf(buf, type) {
       continue;
     }
     const value =
-      kind === 's' ? UTF8.decode(buf.subarray(at, at + len))
-      : kind === 'id' ? Buffer.from(buf.buffer, buf.byteOffset + at, len).toString('hex')
-      : kind === 'b' ? new Uint8Array(buf.subarray(at, at + len)) // a copy: Buffer#slice would share memory
-      : kind === 'u' ? Number(varint)
-      : kind === 'i' ? Number(BigInt.asIntN(64, varint))
-      : kind === 'bool' ? varint !== 0n
-      : kind === 't' ? data.getBigUint64(at, true)
-      : kind === 'c' ? Number(data.getBigUint64(at, true))
-      : kind === 'd' ? data.getFloat64(at, true)
-      : kind === 'sf' ? Number(data.getBigInt64(at, true))
-      : kind === 'x32' ? data.getUint32(at, true)
-      : decodeOtlpProtobuf(buf.subarray(at, at + len), kind);
+      kind === 's'
+        ? UTF8.decode(buf.subarray(at, at + len))
+        : kind === 'id'
+          ? Buffer.from(buf.buffer, buf.byteOffset + at, len).toString('hex')
+          : kind === 'b'
+            ? new Uint8Array(buf.subarray(at, at + len)) // a copy: Buffer#slice would share memory
+            : kind === 'u'
+              ? Number(varint)
+              : kind === 'i'
+                ? Number(BigInt.asIntN(64, varint))
+                : kind === 'bool'
+                  ? varint !== 0n
+                  : kind === 't'
+                    ? data.getBigUint64(at, true)
+                    : kind === 'c'
+                      ? Number(data.getBigUint64(at, true))
+                      : kind === 'd'
+                        ? data.getFloat64(at, true)
+                        : kind === 'sf'
+                          ? Number(data.getBigInt64(at, true))
+                          : kind === 'x32'
+                            ? data.getUint32(at, true)
+                            : decodeOtlpProtobuf(buf.subarray(at, at + len), kind);
     if (repeated) (out[key] ??= []).push(value);
     else out[key] = value; // last one wins, as protobuf requires
   }
@@ -186,8 +231,9 @@ function jEnum(v, names) {
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'].map((k) => `SPAN_KIND_${k}`);
 const STATUS = ['UNSET', 'OK', 'ERROR'].map((k) => `STATUS_CODE_${k}`);
 const TEMPORALITY = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'].map((k) => `AGGREGATION_TEMPORALITY_${k}`);
-const SEVERITY = ['UNSPECIFIED', ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((l) => [l, `${l}2`, `${l}3`, `${l}4`])]
-  .map((s) => `SEVERITY_NUMBER_${s}`);
+const SEVERITY = ['UNSPECIFIED', ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((l) => [l, `${l}2`, `${l}3`, `${l}4`])].map(
+  (s) => `SEVERITY_NUMBER_${s}`,
+);
 const jScope = (s) => ({ name: String(s?.name ?? ''), version: orUndef(s?.version) });
 
 function jWalk(root, keys, item) {
@@ -203,21 +249,32 @@ function jWalk(root, keys, item) {
   return out;
 }
 const jSpan = (s, resource, scope) => ({
-  traceId: jId(s.traceId), spanId: jId(s.spanId), parentSpanId: optionalId(jId(s.parentSpanId)), traceState: orUndef(s.traceState),
-  name: String(s.name ?? ''), kind: jEnum(s.kind, KINDS), flags: jNum(s.flags),
-  startTimeUnixNano: jNano(s.startTimeUnixNano), endTimeUnixNano: jNano(s.endTimeUnixNano),
+  traceId: jId(s.traceId),
+  spanId: jId(s.spanId),
+  parentSpanId: optionalId(jId(s.parentSpanId)),
+  traceState: orUndef(s.traceState),
+  name: String(s.name ?? ''),
+  kind: jEnum(s.kind, KINDS),
+  flags: jNum(s.flags),
+  startTimeUnixNano: jNano(s.startTimeUnixNano),
+  endTimeUnixNano: jNano(s.endTimeUnixNano),
   attributes: jAttrs(s.attributes),
   events: jList(s.events).map((e) => ({ name: String(e?.name ?? ''), attributes: jAttrs(e?.attributes) })),
   links: jList(s.links).map((l) => ({ traceId: jId(l?.traceId), spanId: jId(l?.spanId), attributes: jAttrs(l?.attributes) })),
   status: { code: jEnum(s.status?.code, STATUS), message: orUndef(s.status?.message) },
-  resource, scope,
+  resource,
+  scope,
 });
 const JSON_METRIC_TYPES = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];
 function jPoint(type, p) {
   const base = { attributes: jAttrs(p?.attributes), count: jNum(p?.count), sum: jNum(p?.sum), min: jNum(p?.min), max: jNum(p?.max) };
   if (type === 'gauge' || type === 'sum') return { attributes: base.attributes, value: jNum(p?.asInt ?? p?.asDouble) };
   if (type === 'histogram') {
-    return { ...base, bucketCounts: p?.bucketCounts && jList(p.bucketCounts).map(Number), explicitBounds: p?.explicitBounds && jList(p.explicitBounds).map(Number) };
+    return {
+      ...base,
+      bucketCounts: p?.bucketCounts && jList(p.bucketCounts).map(Number),
+      explicitBounds: p?.explicitBounds && jList(p.explicitBounds).map(Number),
+    };
   }
   if (type === 'summary') {
     return { ...base, quantiles: jList(p?.quantileValues).map((q) => ({ quantile: Number(q?.quantile ?? 0), value: Number(q?.value ?? 0) })) };
@@ -229,19 +286,32 @@ const jMetric = (m, resource, scope) => {
   if (!type) throw new Error(`metric ${m?.name} has no data`);
   const data = m[type];
   return {
-    name: String(m.name ?? ''), description: orUndef(m.description), unit: orUndef(m.unit), type,
+    name: String(m.name ?? ''),
+    description: orUndef(m.description),
+    unit: orUndef(m.unit),
+    type,
     temporality: type === 'gauge' || type === 'summary' ? undefined : jEnum(data.aggregationTemporality, TEMPORALITY),
     isMonotonic: type === 'sum' ? Boolean(data.isMonotonic) : undefined,
-    resource, scope, points: jList(data.dataPoints).map((p) => jPoint(type, p)),
+    resource,
+    scope,
+    points: jList(data.dataPoints).map((p) => jPoint(type, p)),
   };
 };
 const jLog = (r, resource, scope) => ({
-  body: r.body === undefined ? undefined : jValue(r.body), severityNumber: orUndef(jEnum(r.severityNumber, SEVERITY)),
-  severityText: orUndef(r.severityText), attributes: jAttrs(r.attributes),
-  traceId: optionalId(jId(r.traceId)), spanId: optionalId(jId(r.spanId)), eventName: orUndef(r.eventName), resource, scope,
+  body: r.body === undefined ? undefined : jValue(r.body),
+  severityNumber: orUndef(jEnum(r.severityNumber, SEVERITY)),
+  severityText: orUndef(r.severityText),
+  attributes: jAttrs(r.attributes),
+  traceId: optionalId(jId(r.traceId)),
+  spanId: optionalId(jId(r.spanId)),
+  eventName: orUndef(r.eventName),
+  resource,
+  scope,
 });
 const JSON_KEYS = {
-  traces: ['resourceSpans', 'scopeSpans', 'spans'], metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'], logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
+  traces: ['resourceSpans', 'scopeSpans', 'spans'],
+  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
+  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
 };
 
 /**

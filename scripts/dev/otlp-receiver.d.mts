@@ -2,41 +2,67 @@
 
 // AnyValue flattened: string | number | boolean | null | array | object | Uint8Array; int64 as number.
 type Attrs = Record<string, unknown>;
-export interface ReceivedScope { name: string; version?: string }
+export interface ReceivedScope {
+  name: string;
+  version?: string;
+}
 export interface ReceivedSpan {
-  traceId: string; spanId: string; // 32 / 16 lowercase hex
+  traceId: string;
+  spanId: string; // 32 / 16 lowercase hex
   parentSpanId?: string; // undefined for roots (empty or all-zero bytes)
-  traceState?: string; flags?: number;
+  traceState?: string;
+  flags?: number;
   name: string;
   kind: number; // OTLP enum: 1 INTERNAL, 2 SERVER, 3 CLIENT, 4 PRODUCER, 5 CONSUMER (SDK SpanKind + 1)
   attributes: Attrs;
   status: { code: number; message?: string }; // 0 unset, 1 ok, 2 error
-  startTimeUnixNano: bigint; endTimeUnixNano: bigint;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
   events: { name: string; attributes: Attrs }[];
   links: { traceId: string; spanId: string; attributes: Attrs }[];
-  resource: Attrs; scope: ReceivedScope;
+  resource: Attrs;
+  scope: ReceivedScope;
 }
 export type MetricType = 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram' | 'summary';
 export interface ReceivedPoint {
   attributes: Attrs;
   value?: number; // sum and gauge
-  count?: number; sum?: number; min?: number; max?: number; // the histogram kinds and summary
-  bucketCounts?: number[]; explicitBounds?: number[]; // histogram
+  count?: number;
+  sum?: number;
+  min?: number;
+  max?: number; // the histogram kinds and summary
+  bucketCounts?: number[];
+  explicitBounds?: number[]; // histogram
   quantiles?: { quantile: number; value: number }[]; // summary
 }
 export interface ReceivedMetric {
-  name: string; unit?: string; description?: string; type: MetricType;
+  name: string;
+  unit?: string;
+  description?: string;
+  type: MetricType;
   temporality?: number; // OTLP enum: 1 delta, 2 cumulative; undefined for gauge and summary
   isMonotonic?: boolean; // sum only
-  resource: Attrs; scope: ReceivedScope; points: ReceivedPoint[];
+  resource: Attrs;
+  scope: ReceivedScope;
+  points: ReceivedPoint[];
 }
 export interface ReceivedLog {
-  body: unknown; severityText?: string; severityNumber?: number; eventName?: string; attributes: Attrs;
-  traceId?: string; spanId?: string; resource: Attrs; scope: ReceivedScope;
+  body: unknown;
+  severityText?: string;
+  severityNumber?: number;
+  eventName?: string;
+  attributes: Attrs;
+  traceId?: string;
+  spanId?: string;
+  resource: Attrs;
+  scope: ReceivedScope;
 }
 export type ReceivedProtocol = 'http/json' | 'http/protobuf' | 'grpc';
 export interface ReceivedRequest {
-  path: string; contentType: string; headers: Record<string, string | string[] | undefined>; protocol: ReceivedProtocol;
+  path: string;
+  contentType: string;
+  headers: Record<string, string | string[] | undefined>;
+  protocol: ReceivedProtocol;
 }
 // http503 answers 503 over HTTP and UNAVAILABLE over gRPC; reset drops the connection unanswered.
 export type FailureMode = 'none' | 'http503' | 'reset';
@@ -44,7 +70,9 @@ export interface OtlpReceiver {
   url: string; // base, e.g. http://127.0.0.1:43123 (append /v1/traces for the HTTP exporters)
   port: number;
   protocol: 'http' | 'grpc';
-  spans: ReceivedSpan[]; metrics: ReceivedMetric[]; logs: ReceivedLog[];
+  spans: ReceivedSpan[];
+  metrics: ReceivedMetric[];
+  logs: ReceivedLog[];
   requests: ReceivedRequest[]; // every export attempt on a known path, failed ones included
   errors: string[]; // bodies that failed to decode (answered 400 / INVALID_ARGUMENT) or were refused
   spanCount: number; // total spans received, kept or not; the only thing kept in countOnly mode
@@ -72,4 +100,5 @@ export interface OtlpReceiverOptions {
 }
 export function startOtlpReceiver(options?: OtlpReceiverOptions): Promise<OtlpReceiver>;
 /** Decodes one protobuf message of the OTLP schema `type` (e.g. 'traces') into the OTLP/JSON object shape. */
+// biome-ignore lint/suspicious/noExplicitAny: the decoded shape depends on `type`; callers cast it to what they read.
 export function decodeOtlpProtobuf(buf: Uint8Array, type: string): any;

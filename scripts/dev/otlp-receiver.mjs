@@ -30,7 +30,9 @@ export async function startOtlpReceiver(options = {}) {
   const limit = options.limit ?? Infinity;
   let failure = 'none';
   const waiters = new Set();
-  const notify = () => { for (const w of waiters) if (w()) waiters.delete(w); };
+  const notify = () => {
+    for (const w of waiters) if (w()) waiters.delete(w);
+  };
   function waitUntil(probe, timeoutMs, describe) {
     return new Promise((resolve, reject) => {
       const settle = () => {
@@ -38,11 +40,16 @@ export async function startOtlpReceiver(options = {}) {
           const v = probe();
           if (v === undefined) return false;
           resolve(v);
-        } catch (e) { reject(e); }
+        } catch (e) {
+          reject(e);
+        }
         clearTimeout(timer);
         return true;
       };
-      const timer = setTimeout(() => { waiters.delete(settle); reject(new Error(describe())); }, timeoutMs);
+      const timer = setTimeout(() => {
+        waiters.delete(settle);
+        reject(new Error(describe()));
+      }, timeoutMs);
       if (!settle()) waiters.add(settle);
     });
   }
@@ -50,8 +57,11 @@ export async function startOtlpReceiver(options = {}) {
   function waitForList(list, count, want, timeoutMs, what, seen) {
     const done = typeof want === 'number' ? () => count() >= want : () => want(list);
     const wanted = typeof want === 'number' ? `${want} ${what}(s)` : `${what}s matching the predicate`;
-    return waitUntil(() => (done() ? list : undefined), timeoutMs,
-      () => `Timed out after ${timeoutMs}ms waiting for ${wanted}; received ${count()}: [${seen()}]${errorsNote()}`);
+    return waitUntil(
+      () => (done() ? list : undefined),
+      timeoutMs,
+      () => `Timed out after ${timeoutMs}ms waiting for ${wanted}; received ${count()}: [${seen()}]${errorsNote()}`,
+    );
   }
   const errorsNote = () => (r.errors.length ? `; decode errors: ${r.errors.slice(-3).join(' | ')}` : '');
   const names = (xs) => {
@@ -60,7 +70,8 @@ export async function startOtlpReceiver(options = {}) {
   };
   // Past `limit` items a list keeps its first ones: a long-running demo stays bounded.
   const keep = (list, items) => {
-    for (const x of items) { // not push(...items): huge batches would overflow the stack
+    for (const x of items) {
+      // not push(...items): huge batches would overflow the stack
       if (list.length >= limit) return;
       list.push(x);
     }
@@ -134,29 +145,70 @@ export async function startOtlpReceiver(options = {}) {
     }));
   } else {
     const server = http.createServer((req, res) => {
-      onHttp(req, res).catch((e) => { keep(r.errors, [`${req.url}: ${errorMessage(e)}`]); res.destroy(); });
+      onHttp(req, res).catch((e) => {
+        keep(r.errors, [`${req.url}: ${errorMessage(e)}`]);
+        res.destroy();
+      });
     });
     await new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => { server.off('error', reject); resolve(); });
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     port = server.address().port;
-    stop = () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+    stop = () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
   }
 
   const r = {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, protocol,
-    spans: [], metrics: [], logs: [], requests: [], errors: [], spanCount: 0,
-    waitForSpans: (predicate, timeoutMs = 10_000) => waitForList(r.spans, () => r.spanCount, predicate, timeoutMs, 'span', () => names(r.spans)),
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    protocol,
+    spans: [],
+    metrics: [],
+    logs: [],
+    requests: [],
+    errors: [],
+    spanCount: 0,
+    waitForSpans: (predicate, timeoutMs = 10_000) =>
+      waitForList(
+        r.spans,
+        () => r.spanCount,
+        predicate,
+        timeoutMs,
+        'span',
+        () => names(r.spans),
+      ),
     waitForLogs: (predicate, timeoutMs = 10_000) =>
-      waitForList(r.logs, () => r.logs.length, predicate, timeoutMs, 'log', () => names(r.logs.map((l) => ({ name: JSON.stringify(l.body) })))),
+      waitForList(
+        r.logs,
+        () => r.logs.length,
+        predicate,
+        timeoutMs,
+        'log',
+        () => names(r.logs.map((l) => ({ name: JSON.stringify(l.body) }))),
+      ),
     waitForMetric(name, timeoutMs = 10_000) {
-      return waitUntil(() => r.metrics.findLast((m) => m.name === name), timeoutMs,
-        () => `Timed out after ${timeoutMs}ms waiting for metric ${name}; received: [${names(r.metrics)}]${errorsNote()}`);
+      return waitUntil(
+        () => r.metrics.findLast((m) => m.name === name),
+        timeoutMs,
+        () => `Timed out after ${timeoutMs}ms waiting for metric ${name}; received: [${names(r.metrics)}]${errorsNote()}`,
+      );
     },
-    setFailure(mode) { failure = mode; },
+    setFailure(mode) {
+      failure = mode;
+    },
     clear() {
-      r.spans.length = 0; r.metrics.length = 0; r.logs.length = 0; r.requests.length = 0; r.errors.length = 0;
+      r.spans.length = 0;
+      r.metrics.length = 0;
+      r.logs.length = 0;
+      r.requests.length = 0;
+      r.errors.length = 0;
       r.spanCount = 0;
     },
     // Pending waits are left to their own timeouts, which reject with what was received.
@@ -172,12 +224,21 @@ async function listenGrpc(host, wantedPort, onExport) {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   const raw = (b) => b; // the exporters send pre-serialized bytes; decode ourselves
   for (const signal of Object.keys(GRPC_PATHS)) {
-    const method = { path: GRPC_PATHS[signal], requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+    const method = {
+      path: GRPC_PATHS[signal],
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: raw,
+      requestDeserialize: raw,
+      responseSerialize: raw,
+      responseDeserialize: raw,
+    };
     server.addService({ Export: method }, { Export: (call, callback) => onExport(signal, call, callback, grpc) });
   }
   const address = host.includes(':') ? `[${host}]:${wantedPort}` : `${host}:${wantedPort}`;
   const port = await new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   return { port, stop: async () => server.forceShutdown() };
 }
 

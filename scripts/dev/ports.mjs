@@ -15,4 +15,8 @@ function listenOnce(port, host) {
 
 /** A port nothing listens on right now (another process may still take it before you do). */
 export const freePort = (host = '127.0.0.1') => listenOnce(0, host);
-export const isPortFree = (port, host = '127.0.0.1') => listenOnce(port, host).then(() => true, () => false);
+export const isPortFree = (port, host = '127.0.0.1') =>
+  listenOnce(port, host).then(
+    () => true,
+    () => false,
+  );

@@ -8,9 +8,17 @@ const NAME_CHAR = /[a-zA-Z0-9_:]/;
 
 function parseValue(token, lineNo) {
   switch (token) {
-    case '+Inf': case 'Inf': case '+inf': case 'inf': return Infinity;
-    case '-Inf': case '-inf': return -Infinity;
-    case 'NaN': case 'nan': return NaN;
+    case '+Inf':
+    case 'Inf':
+    case '+inf':
+    case 'inf':
+      return Infinity;
+    case '-Inf':
+    case '-inf':
+      return -Infinity;
+    case 'NaN':
+    case 'nan':
+      return NaN;
   }
   // Number('') is 0 and Number('0x1') is 1: neither is a valid sample value.
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(token)) {
@@ -25,7 +33,9 @@ function parseSampleLine(line, lineNo) {
   const fail = (why) => {
     throw new Error(`line ${lineNo}: ${why} at column ${i + 1}: ${line}`);
   };
-  const skipSpaces = () => { while (line[i] === ' ' || line[i] === '\t') i++; };
+  const skipSpaces = () => {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+  };
   const readName = () => {
     const start = i;
     if (!NAME_START.test(line[i] ?? '')) fail('expected a metric or label name');
@@ -40,7 +50,10 @@ function parseSampleLine(line, lineNo) {
       const c = line[i++];
       if (c === undefined) fail('unterminated quoted string');
       if (c === '"') return out;
-      if (c !== '\\') { out += c; continue; }
+      if (c !== '\\') {
+        out += c;
+        continue;
+      }
       const e = line[i++];
       if (e === 'n') out += '\n';
       else if (e === '\\' || e === '"') out += e;
@@ -54,7 +67,10 @@ function parseSampleLine(line, lineNo) {
     i++;
     for (;;) {
       skipSpaces();
-      if (line[i] === '}') { i++; break; }
+      if (line[i] === '}') {
+        i++;
+        break;
+      }
       // Quoted names (UTF-8 metric/label names): a bare quoted string inside the braces is the metric name.
       const key = line[i] === '"' ? readQuoted() : readName();
       skipSpaces();
@@ -75,7 +91,10 @@ function parseSampleLine(line, lineNo) {
   }
   if (!name) fail('missing metric name');
   if (line[i] !== ' ' && line[i] !== '\t') fail('expected whitespace before the value');
-  const rest = line.slice(i).trim().split(/[ \t]+/);
+  const rest = line
+    .slice(i)
+    .trim()
+    .split(/[ \t]+/);
   if (rest.length > 2 || rest[0] === '') fail('expected "value [timestamp]"');
   const sample = { name, labels, value: parseValue(rest[0], lineNo) };
   if (rest.length === 2) {

@@ -1,7 +1,10 @@
 // Types of supervisor.mjs.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 
-export interface ChildExit { code: number | null; signal: NodeJS.Signals | null }
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 export interface StopResult extends ChildExit {
   /** From the stop signal to the exit. */
   ms: number;

@@ -95,7 +95,12 @@ export function prepareUserApp(root, { baseline, log = () => {} } = {}) {
   const wsVersion = installedVersion(root, 'ws');
 
   log(`bench: installing ${tgzName}, @opentelemetry/auto-instrumentations-node@${upstreamVersion}, pg@${pgVersion} into ${base}/app`);
-  const app = freshApp(base, 'app', { healthspan: `file:${tarball}`, '@opentelemetry/auto-instrumentations-node': upstreamVersion, pg: pgVersion, ws: wsVersion });
+  const app = freshApp(base, 'app', {
+    healthspan: `file:${tarball}`,
+    '@opentelemetry/auto-instrumentations-node': upstreamVersion,
+    pg: pgVersion,
+    ws: wsVersion,
+  });
   cpSync(path.join(root, 'bench/apps'), app.dir, { recursive: true });
 
   // What each costs to install on its own (the app's own pg left out).

@@ -30,7 +30,8 @@ export type AdminHandler = ((req: IncomingMessage, res: ServerResponse, next?: (
 
 /** Request bodies larger than this are refused (413). */
 const MAX_BODY = 16 * 1024;
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 type Req = IncomingMessage & { baseUrl?: string; originalUrl?: string };
 type Route = (ctx: { req: Req; query: URLSearchParams; params: string[]; body: () => Promise<unknown> }) => unknown | Promise<unknown>;
@@ -53,7 +54,11 @@ export function buildAdminHandler(source: AdminSource, options: AdminHandlerOpti
     { method: 'POST', pattern: /^\/alerts\/([^/]+)\/resolve$/, mutates: true, run: ({ params }) => resolveAlert(source, params[0]) },
     { method: 'GET', pattern: /^\/thresholds$/, run: () => thresholds(source) },
     { method: 'PUT', pattern: /^\/thresholds$/, mutates: true, run: async ({ body }) => putThresholds(source, await body()) },
-    { method: 'GET', pattern: /^\/cache\/stats$/, run: () => ({ caches: liveCaches().map((c) => ({ name: c.name, ...c.stats() })), untracked: untrackedCaches() }) },
+    {
+      method: 'GET',
+      pattern: /^\/cache\/stats$/,
+      run: () => ({ caches: liveCaches().map((c) => ({ name: c.name, ...c.stats() })), untracked: untrackedCaches() }),
+    },
     { method: 'POST', pattern: /^\/cache\/clear$/, mutates: true, run: async ({ body }) => clearCaches(await body()) },
   ];
 
@@ -69,7 +74,7 @@ export function buildAdminHandler(source: AdminSource, options: AdminHandlerOpti
     }
     if (prefix === '') return { sub: path, base: '', query };
     if (path === prefix) return { sub: '', base: prefix, query };
-    if (path.startsWith(prefix + '/')) return { sub: path.slice(prefix.length), base: prefix, query };
+    if (path.startsWith(`${prefix}/`)) return { sub: path.slice(prefix.length), base: prefix, query };
     return undefined;
   };
 
@@ -100,7 +105,10 @@ export function buildAdminHandler(source: AdminSource, options: AdminHandlerOpti
     const candidates = routes.filter((r) => r.pattern.test(sub));
     if (candidates.length === 0) throw new HttpError(404, `no admin route ${sub}; see docs/admin.md`);
     const route = candidates.find((r) => r.method === method);
-    if (!route) throw new HttpError(405, `${method} is not allowed on ${sub}; use ${candidates.map((r) => r.method).join(' or ')}`, { allow: candidates.map((r) => r.method).join(', ') });
+    if (!route)
+      throw new HttpError(405, `${method} is not allowed on ${sub}; use ${candidates.map((r) => r.method).join(' or ')}`, {
+        allow: candidates.map((r) => r.method).join(', '),
+      });
     authorise(req, expectedToken(), route.mutates === true);
     const params = (route.pattern.exec(sub) ?? []).slice(1).map((p) => safeDecode(p));
     const result = await route.run({ req, query: new URLSearchParams(where.query), params, body: () => readJson(req) });
@@ -133,7 +141,8 @@ export function buildAdminHandler(source: AdminSource, options: AdminHandlerOpti
 function normalisePrefix(p: string): string {
   if (typeof p !== 'string') throw new TypeError('createAdminHandler: prefix must be a string such as "/_healthspan"');
   const trimmed = p.trim().replace(/\/+$/, '');
-  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed)) throw new TypeError(`createAdminHandler: prefix ${JSON.stringify(p)} must be a path such as "/_healthspan"`);
+  if (trimmed !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed))
+    throw new TypeError(`createAdminHandler: prefix ${JSON.stringify(p)} must be a path such as "/_healthspan"`);
   return trimmed;
 }
 
@@ -234,7 +243,8 @@ function thresholds(source: AdminSource) {
 
 function putThresholds(source: AdminSource, body: unknown) {
   needInsight(source);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}');
   // The same rules as setThresholds() and the env vars (config/thresholds.ts).
   const checked = checkThresholds(body);
   if (checked.problem !== undefined) throw new HttpError(400, checked.problem);
@@ -250,7 +260,8 @@ async function clearCaches(body: unknown) {
   let pattern: string | undefined;
   let only: string | undefined;
   if (body !== undefined) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object, e.g. {"pattern": "users:*"}');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new HttpError(400, 'the body must be a JSON object, e.g. {"pattern": "users:*"}');
     for (const field of Object.keys(body)) {
       if (field !== 'pattern' && field !== 'cache') throw new HttpError(400, `unknown field ${JSON.stringify(field)}; use pattern and/or cache`);
     }

@@ -15,8 +15,7 @@ export function registerAdminPrefix(prefix: string): void {
 export function isAdminPath(path: string): boolean {
   if (prefixes.size === 0) return false;
   for (const p of prefixes) {
-    if (path.startsWith(p) && (path.length === p.length || path.charCodeAt(p.length) === 47 /* / */)) return true;
+    if (path.startsWith(p) && (path.length === p.length || path.charCodeAt(p.length) === 47) /* / */) return true;
   }
   return false;
 }
-

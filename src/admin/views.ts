@@ -68,7 +68,8 @@ export function analytics(source: AdminSource, query: URLSearchParams) {
   let minutes = windowMinutes;
   if (raw !== null) {
     const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < 1 || n > windowMinutes) throw new HttpError(400, `minutes must be a whole number from 1 to ${windowMinutes} (the window), got ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || n < 1 || n > windowMinutes)
+      throw new HttpError(400, `minutes must be a whole number from 1 to ${windowMinutes} (the window), got ${JSON.stringify(raw)}`);
     minutes = n;
   }
   const windowMs = minutes * 60_000;

@@ -186,7 +186,11 @@ export class RedisTier {
     let timer: NodeJS.Timeout | undefined;
     let check: NodeJS.Immediate | undefined;
     try {
-      if (!this.client.isOpen && this.ownsClient) this.connecting ??= this.client.connect().catch(() => undefined).finally(() => (this.connecting = undefined));
+      if (!this.client.isOpen && this.ownsClient)
+        this.connecting ??= this.client
+          .connect()
+          .catch(() => undefined)
+          .finally(() => (this.connecting = undefined));
       let settled = false;
       const run = (async () => {
         if (this.connecting) await this.connecting;

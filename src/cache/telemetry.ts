@@ -80,6 +80,7 @@ let makeHash: typeof createHash | undefined;
 
 export function keyAttributes(mode: KeyAttribute, key: string): Attributes {
   if (mode === 'raw') return { 'cache.key': key };
-  if (mode === 'hashed') return { 'cache.key': (makeHash ??= require('node:crypto').createHash as typeof createHash)('sha256').update(key).digest('hex').slice(0, 16) };
+  if (mode === 'hashed')
+    return { 'cache.key': (makeHash ??= require('node:crypto').createHash as typeof createHash)('sha256').update(key).digest('hex').slice(0, 16) };
   return {};
 }

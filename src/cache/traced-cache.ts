@@ -134,9 +134,9 @@ export class TracedCache<V = unknown> extends EventEmitter {
   }
 
   async getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return (await this.traced('get_many', undefined, async () => ({ tier: 'none' as Tier, value: await Promise.all(keys.map((k) => this.lookup(k))) }))).value.map(
-      (f) => f.value,
-    );
+    return (
+      await this.traced('get_many', undefined, async () => ({ tier: 'none' as Tier, value: await Promise.all(keys.map((k) => this.lookup(k))) }))
+    ).value.map((f) => f.value);
   }
 
   async has(key: string): Promise<boolean> {
@@ -311,7 +311,12 @@ export class TracedCache<V = unknown> extends EventEmitter {
     if (!this.l2 || isCachedError(value)) return;
     const env: Envelope<V> = { v: value, e: ttl > 0 ? Date.now() + ttl : 0, s: swr || undefined, t: opts.tags?.length ? opts.tags : undefined };
     // Stale values must outlive their TTL in Redis too, for another instance's SWR.
-    const write = this.l2.set(this.redisKey(key), env, ttl > 0 ? ttl + swr : 0, (opts.tags ?? []).map((t) => this.tagKey(t)));
+    const write = this.l2.set(
+      this.redisKey(key),
+      env,
+      ttl > 0 ? ttl + swr : 0,
+      (opts.tags ?? []).map((t) => this.tagKey(t)),
+    );
     if (this.o.l2?.writeMode !== 'background' && !opts.background) await write;
   }
 

@@ -53,7 +53,8 @@ function variables(settings: Setting[]): string[] {
 }
 
 function defaultCell(s: Setting): string {
-  if (typeof s.default === 'function' || s.default === undefined) throw new Error(`${s.env[0]}: a default that follows another setting, or none, needs doc.default`);
+  if (typeof s.default === 'function' || s.default === undefined)
+    throw new Error(`${s.env[0]}: a default that follows another setting, or none, needs doc.default`);
   return literal(s.default);
 }
 

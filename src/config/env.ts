@@ -120,7 +120,9 @@ export class ConfigError extends Error {
 
   constructor(problems: ConfigProblem[]) {
     const n = problems.length;
-    super(`healthspan: ${n === 1 ? 'a configuration problem' : `${n} configuration problems`} (HEALTHSPAN_STRICT=true), so healthspan did not start:\n${problems.map((p) => `  - ${describeProblem(p)}`).join('\n')}`);
+    super(
+      `healthspan: ${n === 1 ? 'a configuration problem' : `${n} configuration problems`} (HEALTHSPAN_STRICT=true), so healthspan did not start:\n${problems.map((p) => `  - ${describeProblem(p)}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
     // Not enumerable: printing the error shows the list once, not again as a `problems: [...]` dump.
     Object.defineProperty(this, 'problems', { value: problems, enumerable: false });

@@ -109,8 +109,10 @@ export function knownNamesKind(values: readonly string[], o: { prefix: string; n
       if (ctx.option && !Array.isArray(v)) return undefined;
       const items = Array.isArray(v) ? v.map((s) => String(s)) : stringList(v);
       if (!items) return undefined;
-      const names = items.map((s) => s.trim().toLowerCase())
-        .map((s) => (s.startsWith(o.prefix) ? s.slice(o.prefix.length) : s)).filter(Boolean);
+      const names = items
+        .map((s) => s.trim().toLowerCase())
+        .map((s) => (s.startsWith(o.prefix) ? s.slice(o.prefix.length) : s))
+        .filter(Boolean);
       return names.filter((n) => {
         if (values.includes(n)) return true;
         ctx.leftOut(n, `one of ${values.join(', ')}`);

@@ -148,8 +148,7 @@ function toList(v: unknown): string[] | undefined {
     .filter(Boolean);
 }
 
-export const nonEmptyString = (v: unknown): string | undefined =>
-  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+export const nonEmptyString = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
 export const httpUrl = (v: unknown): string | undefined => {
   if (typeof v !== 'string') return undefined;
@@ -161,11 +160,9 @@ export const httpUrl = (v: unknown): string | undefined => {
   }
 };
 
-export const hostName = (v: unknown): string | undefined =>
-  typeof v === 'string' && /^[A-Za-z0-9.:\-[\]]+$/.test(v.trim()) ? v.trim() : undefined;
+export const hostName = (v: unknown): string | undefined => (typeof v === 'string' && /^[A-Za-z0-9.:\-[\]]+$/.test(v.trim()) ? v.trim() : undefined);
 
-export const urlPath = (v: unknown): string | undefined =>
-  typeof v === 'string' && /^\/[\w\-./]*$/.test(v.trim()) ? v.trim() : undefined;
+export const urlPath = (v: unknown): string | undefined => (typeof v === 'string' && /^\/[\w\-./]*$/.test(v.trim()) ? v.trim() : undefined);
 
 /**
  * W3C-baggage-style `key=value,key2=value2` (OTEL_EXPORTER_OTLP_HEADERS,
@@ -206,7 +203,10 @@ export const HEALTH_WEIGHT_MAX = 1000;
 export const healthWeights = (v: unknown): Partial<Record<HealthWeightName, number>> | undefined => {
   let entries: [string, unknown][];
   if (typeof v === 'string') {
-    const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const parts = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     entries = [];
     for (const part of parts) {
       const m = /^(\w+)\s*=\s*(.+)$/.exec(part);

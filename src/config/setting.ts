@@ -17,13 +17,31 @@ import type {
 } from './types.js';
 
 /** The objects of SdkConfig that group settings (a path goes through them). */
-type Group = TracesConfig | MetricsConfig | LogsConfig | OtlpSignalConfig | BatchConfig | LogBatchConfig | PrometheusConfig | HttpConfig | DbConfig | WsConfig | InsightConfig | AdminConfig;
+type Group =
+  | TracesConfig
+  | MetricsConfig
+  | LogsConfig
+  | OtlpSignalConfig
+  | BatchConfig
+  | LogBatchConfig
+  | PrometheusConfig
+  | HttpConfig
+  | DbConfig
+  | WsConfig
+  | InsightConfig
+  | AdminConfig;
 type PathsOf<T> = { [K in keyof T & string]-?: T[K] extends Group ? `${K}.${PathsOf<T[K]>}` : K }[keyof T & string];
 
 /** The dotted path of one setting in SdkConfig and in `start()` options: `traces.batch.maxQueueSize`. */
 export type ConfigPath = PathsOf<SdkConfig>;
 /** The type of the setting at a path. */
-export type At<P extends string, T = SdkConfig> = P extends `${infer H}.${infer R}` ? (H extends keyof T ? At<R, T[H]> : never) : P extends keyof T ? T[P] : never;
+export type At<P extends string, T = SdkConfig> = P extends `${infer H}.${infer R}`
+  ? H extends keyof T
+    ? At<R, T[H]>
+    : never
+  : P extends keyof T
+    ? T[P]
+    : never;
 
 /** The sections of docs/configuration.md, in page order. */
 export const SECTIONS = ['general', 'traces', 'metrics', 'logs', 'otlp', 'http', 'db', 'insight', 'admin', 'ws'] as const;

@@ -14,7 +14,11 @@ export const APP_SETTINGS: readonly Setting[] = [
     env: ['HEALTHSPAN_DB_SANITIZE'],
     kind: bool,
     default: true,
-    doc: { section: 'db', example: 'false', meaning: 'Literals in `db.query.text` become `?` (see [database.md](database.md)). `false` exports statements with their literals: **unsafe**.' },
+    doc: {
+      section: 'db',
+      example: 'false',
+      meaning: 'Literals in `db.query.text` become `?` (see [database.md](database.md)). `false` exports statements with their literals: **unsafe**.',
+    },
   }),
   setting('db.connectSpans', {
     env: ['HEALTHSPAN_DB_CONNECT_SPANS'],
@@ -33,7 +37,11 @@ export const APP_SETTINGS: readonly Setting[] = [
     env: ['HEALTHSPAN_WS_MESSAGE_SPANS'],
     kind: bool,
     default: false,
-    doc: { section: 'ws', example: 'true', meaning: 'A CONSUMER `receive <route>` / PRODUCER `send <route>` span per message, linked to the handshake span (see [websocket.md](websocket.md)).' },
+    doc: {
+      section: 'ws',
+      example: 'true',
+      meaning: 'A CONSUMER `receive <route>` / PRODUCER `send <route>` span per message, linked to the handshake span (see [websocket.md](websocket.md)).',
+    },
   }),
   setting('ws.messageSpansPerConnection', {
     env: ['HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT'],
@@ -47,13 +55,21 @@ export const APP_SETTINGS: readonly Setting[] = [
     env: ['HEALTHSPAN_INSIGHT'],
     kind: bool,
     default: true,
-    doc: { section: 'insight', example: 'false', meaning: 'Compute alerts and the health score in the process (`getHealth()`, `getAlerts()`, `onAlert()`, `healthspan.health.*`, `healthspan.alerts`).' },
+    doc: {
+      section: 'insight',
+      example: 'false',
+      meaning: 'Compute alerts and the health score in the process (`getHealth()`, `getAlerts()`, `onAlert()`, `healthspan.health.*`, `healthspan.alerts`).',
+    },
   }),
   setting('insight.slowRequestMs', {
     env: ['HEALTHSPAN_SLOW_REQUEST_MS'],
     kind: THRESHOLD_RULES.requestMs,
     default: DEFAULT_THRESHOLDS.requestMs,
-    doc: { section: 'insight', example: '300', meaning: 'A route whose p95 over 5 minutes exceeds this raises `slow_request`; a single slower request is tagged `healthspan.slow=true`.' },
+    doc: {
+      section: 'insight',
+      example: '300',
+      meaning: 'A route whose p95 over 5 minutes exceeds this raises `slow_request`; a single slower request is tagged `healthspan.slow=true`.',
+    },
   }),
   setting('insight.slowQueryMs', {
     env: ['HEALTHSPAN_SLOW_QUERY_MS'],
@@ -65,7 +81,11 @@ export const APP_SETTINGS: readonly Setting[] = [
     env: ['HEALTHSPAN_ERROR_RATE'],
     kind: THRESHOLD_RULES.errorRate,
     default: DEFAULT_THRESHOLDS.errorRate,
-    doc: { section: 'insight', example: '0.01', meaning: `A route whose share of 5xx answers (after ${DEFAULT_THRESHOLDS.errorMinSamples} requests) exceeds this raises \`error_rate\`.` },
+    doc: {
+      section: 'insight',
+      example: '0.01',
+      meaning: `A route whose share of 5xx answers (after ${DEFAULT_THRESHOLDS.errorMinSamples} requests) exceeds this raises \`error_rate\`.`,
+    },
   }),
   setting('insight.webhookUrl', {
     env: ['HEALTHSPAN_ALERT_WEBHOOK_URL'],
@@ -75,7 +95,8 @@ export const APP_SETTINGS: readonly Setting[] = [
       section: 'insight',
       default: '–',
       example: 'https://hooks.example.com/healthspan',
-      meaning: 'Every alert transition is POSTed there as JSON `{ transition, alert }` (2 s timeout, 3 retries with backoff, at most 100 waiting; what is given up is warned about, rate-limited).',
+      meaning:
+        'Every alert transition is POSTed there as JSON `{ transition, alert }` (2 s timeout, 3 retries with backoff, at most 100 waiting; what is given up is warned about, rate-limited).',
     },
   }),
   setting('insight.intervalMs', {
@@ -102,9 +123,12 @@ export const APP_SETTINGS: readonly Setting[] = [
     default: {},
     doc: {
       section: 'insight',
-      default: `\`${Object.entries(HEALTH_DEFAULTS.weights).map(([k, w]) => `${k}=${w}`).join(',')}\``,
+      default: `\`${Object.entries(HEALTH_DEFAULTS.weights)
+        .map(([k, w]) => `${k}=${w}`)
+        .join(',')}\``,
       example: 'cache=0,database=30',
-      meaning: 'Health score weights; components not named keep their default, 0 leaves one out, the rest are renormalised ([health-score.md](health-score.md)).',
+      meaning:
+        'Health score weights; components not named keep their default, 0 leaves one out, the rest are renormalised ([health-score.md](health-score.md)).',
     },
   }),
   setting('insight.apdexMs', {
@@ -135,14 +159,20 @@ export const APP_SETTINGS: readonly Setting[] = [
       section: 'admin',
       default: 'none',
       example: 'change-me-to-24-random-bytes',
-      meaning: 'Bearer token every admin route needs (make one with `openssl rand -base64 24`). Without it, reads are answered to loopback only and changes are refused. Never echoed, not even when malformed.',
+      meaning:
+        'Bearer token every admin route needs (make one with `openssl rand -base64 24`). Without it, reads are answered to loopback only and changes are refused. Never echoed, not even when malformed.',
     },
   }),
   setting('admin.port', {
     env: ['HEALTHSPAN_ADMIN_PORT'],
     kind: port,
     default: undefined,
-    doc: { section: 'admin', default: 'none (no server of its own)', example: '9465', meaning: 'Serve the admin API and status page on a listener of their own, at its root.' },
+    doc: {
+      section: 'admin',
+      default: 'none (no server of its own)',
+      example: '9465',
+      meaning: 'Serve the admin API and status page on a listener of their own, at its root.',
+    },
   }),
   setting('admin.host', {
     env: ['HEALTHSPAN_ADMIN_HOST'],

@@ -33,7 +33,8 @@ export type CheckedThresholds = { thresholds: Partial<InsightThresholds>; proble
  * names the field, the bad value and the allowed range. Nothing is applied on a problem.
  */
 export function checkThresholds(changes: unknown): CheckedThresholds {
-  if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) return { problem: 'the thresholds must be an object, e.g. {"requestMs": 500}' };
+  if (typeof changes !== 'object' || changes === null || Array.isArray(changes))
+    return { problem: 'the thresholds must be an object, e.g. {"requestMs": 500}' };
   const out: Partial<InsightThresholds> = {};
   for (const field of Object.keys(changes)) {
     if (!(FIELDS as string[]).includes(field)) return { problem: `unknown field ${JSON.stringify(field)}; the thresholds are ${FIELDS.join(', ')}` };

@@ -243,13 +243,7 @@ export interface SdkConfig {
 }
 
 type DeepPartial<T> = {
-  [K in keyof T]?: T[K] extends (infer U)[]
-    ? U[]
-    : T[K] extends Record<string, string>
-      ? T[K]
-      : T[K] extends object
-        ? DeepPartial<T[K]>
-        : T[K];
+  [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends Record<string, string> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
 
 /** What `start(options)` accepts: any part of {@link SdkConfig}; the rest comes from env. */

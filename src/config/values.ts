@@ -6,14 +6,7 @@ export const METRICS_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as co
 export const LOGS_EXPORTERS = ['otlp', 'console', 'none'] as const;
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 export const OTLP_COMPRESSIONS = ['gzip', 'none'] as const;
-export const SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
+export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 export const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 /** Local resource detectors only: none of them makes a network call. */
 export const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container'] as const;
@@ -27,7 +20,20 @@ export const HEALTH_COMPONENTS = ['responseTime', 'errors', 'resources', 'databa
  * declares its registry against this list, so a name without a factory (or the reverse) does
  * not compile.
  */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node'] as const;
+export const INSTRUMENTATION_NAMES = [
+  'http',
+  'undici',
+  'ws',
+  'socket.io',
+  'pg',
+  'mysql2',
+  'redis',
+  'ioredis',
+  'express',
+  'fastify',
+  'koa',
+  'runtime-node',
+] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 /** Credentials are never recorded, even when listed. */

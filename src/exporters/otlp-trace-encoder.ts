@@ -170,7 +170,7 @@ class Writer {
 
   /** A KeyValue's key field (tag, length, UTF-8), from a bounded cache of encoded keys. */
   key(k: string): void {
-    let encoded = KEYS.get(k);
+    const encoded = KEYS.get(k);
     if (encoded === undefined) {
       const start = this.pos;
       this.tag(1, LEN);
@@ -386,7 +386,7 @@ function writeLink(w: Writer, link: Link & { droppedAttributesCount?: number }):
 
 function writeAttributes(w: Writer, attributes: Attributes, field: number): void {
   for (const key in attributes) {
-    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    if (!Object.hasOwn(attributes, key)) continue;
     w.tag(field, LEN);
     const kv = w.begin(1);
     w.key(key);

@@ -43,7 +43,9 @@ function withGrpc<T>(load: () => T): T {
   try {
     loadApp.resolve('@grpc/grpc-js');
   } catch {
-    throw new MissingPackageError('OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the package @grpc/grpc-js, which is not installed (npm install @grpc/grpc-js), or use http/protobuf');
+    throw new MissingPackageError(
+      'OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the package @grpc/grpc-js, which is not installed (npm install @grpc/grpc-js), or use http/protobuf',
+    );
   }
   return load();
 }

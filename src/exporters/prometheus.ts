@@ -15,7 +15,8 @@ const serializers = new WeakMap<PrometheusExporter, Serializer>();
  */
 export function createPrometheusReader(c: PrometheusConfig, log: Logger): PrometheusExporter {
   // Required here, not at the top: only apps that use the Prometheus exporter evaluate it.
-  const { PrometheusExporter: Exporter, PrometheusSerializer } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
+  const { PrometheusExporter: Exporter, PrometheusSerializer } =
+    require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
   const reader = new Exporter({ host: c.host, port: c.port, endpoint: c.path, preventServerStart: true });
   serializers.set(reader, new PrometheusSerializer());
   if (c.serve) {
@@ -83,7 +84,10 @@ export function prefersOpenMetrics(accept: string | undefined): boolean {
   let om = 0;
   let text = 0;
   for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().split(';').map((s) => s.trim().toLowerCase());
+    const [type, ...params] = part
+      .trim()
+      .split(';')
+      .map((s) => s.trim().toLowerCase());
     const qParam = params.find((p) => p.startsWith('q='));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     if (!Number.isFinite(q)) continue;

@@ -51,7 +51,7 @@ export class RouteTemplater {
 export function templatePath(rawPath: string): string {
   const q = rawPath.search(/[?#]/);
   let path = q === -1 ? rawPath : rawPath.slice(0, q);
-  if (path === '' || path[0] !== '/') path = '/' + path;
+  if (path === '' || path[0] !== '/') path = `/${path}`;
   // Fast path: nearly every identifier has a digit; a path without one is its own template.
   if (!/\d/.test(path)) return path;
   const segments = path.split('/');

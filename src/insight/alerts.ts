@@ -69,7 +69,7 @@ export interface EvaluateExtra {
   maxSeverity?: Severity;
 }
 
-/** The severity ladder of the product brief: ratio >1 low, >1.5 medium, >2 high, >3 critical. */
+/** The severity ladder (docs/alerts.md): ratio observed/threshold >1 low, >1.5 medium, >2 high, >3 critical. */
 export function severityOf(ratio: number, inclusive = false): Severity | undefined {
   if (ratio > 3) return 'critical';
   if (ratio > 2) return 'high';

@@ -140,7 +140,8 @@ export class TraceBreakdown {
       const parent = parentOf(parts, part.parentSpanId);
       if (parent) {
         // A loader's query or call under a counted cache operation: its own time, not the cache's.
-        if (parent.category !== 'cache' || parentOf(parts, parent.parentSpanId) || (part.category === 'db' && part.redis) || part.category === 'cache') continue;
+        if (parent.category !== 'cache' || parentOf(parts, parent.parentSpanId) || (part.category === 'db' && part.redis) || part.category === 'cache')
+          continue;
         loaders += part.ms;
       }
       if (part.category === 'db') {

@@ -130,7 +130,13 @@ export class InsightCollectors {
       tracesAbandoned: this.breakdown.abandoned,
       nPlusOneEvicted: this.nPlusOne.evicted,
       nPlusOneDropped: this.nPlusOnes.dropped,
-      keys: { routes: this.requests.size, queries: this.queries.size, caches: this.caches.size, pendingTraces: this.breakdown.size, nPlusOne: this.nPlusOnes.size },
+      keys: {
+        routes: this.requests.size,
+        queries: this.queries.size,
+        caches: this.caches.size,
+        pendingTraces: this.breakdown.size,
+        nPlusOne: this.nPlusOnes.size,
+      },
     };
   }
 }

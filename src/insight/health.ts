@@ -149,7 +149,7 @@ export function apdexBucket(durationMs: number, t: number, failed = false): Apde
 /** Counts for a list of durations; `failed[i]` marks operation i as failed. */
 export function apdexCounts(durationsMs: number[], t: number, failed?: boolean[]): ApdexCounts {
   const c: ApdexCounts = { satisfied: 0, tolerating: 0, frustrated: 0 };
-  durationsMs.forEach((d, i) => c[apdexBucket(d, t, failed?.[i] === true)]++);
+  for (let i = 0; i < durationsMs.length; i++) c[apdexBucket(durationsMs[i]!, t, failed?.[i] === true)]++;
   return c;
 }
 
@@ -174,14 +174,17 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
 
   const req = input.requests && apdex(input.requests);
   if (req && req.total >= o.minRequests) {
-    add('responseTime', 100 * req.apdex, req.total,
-      `Apdex ${req.apdex.toFixed(2)} over ${num(req.total)} requests (T = ${num(o.requestThresholdMs)} ms)`);
+    add('responseTime', 100 * req.apdex, req.total, `Apdex ${req.apdex.toFixed(2)} over ${num(req.total)} requests (T = ${num(o.requestThresholdMs)} ms)`);
   }
   const total = count(input.errors?.total);
   if (input.errors && total > 0 && total >= o.minRequests) {
     const rate = Math.min(1, count(input.errors.failed) / total);
-    add('errors', falling(rate, o.errorBudget, 10 * o.errorBudget), total,
-      `error rate ${pct(rate)} over ${num(total)} requests (budget ${pct(o.errorBudget)})`);
+    add(
+      'errors',
+      falling(rate, o.errorBudget, 10 * o.errorBudget),
+      total,
+      `error rate ${pct(rate)} over ${num(total)} requests (budget ${pct(o.errorBudget)})`,
+    );
   }
   const res = input.resources;
   if (res) {
@@ -204,16 +207,19 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
   }
   const db = input.database && apdex(input.database);
   if (db && db.total >= o.minQueries) {
-    add('database', 100 * db.apdex, db.total,
-      `Apdex ${db.apdex.toFixed(2)} over ${num(db.total)} queries (T = ${num(o.queryThresholdMs)} ms)`);
+    add('database', 100 * db.apdex, db.total, `Apdex ${db.apdex.toFixed(2)} over ${num(db.total)} queries (T = ${num(o.queryThresholdMs)} ms)`);
   }
   if (input.cache) {
     const hits = count(input.cache.hits);
     const lookups = hits + count(input.cache.misses);
     if (lookups > 0 && lookups >= o.minCacheLookups) {
       const rate = hits / lookups;
-      add('cache', rate >= o.cacheHitTarget ? 100 : (100 * rate) / o.cacheHitTarget, lookups,
-        `hit rate ${pct(rate)} over ${num(lookups)} lookups (target ${pct(o.cacheHitTarget)})`);
+      add(
+        'cache',
+        rate >= o.cacheHitTarget ? 100 : (100 * rate) / o.cacheHitTarget,
+        lookups,
+        `hit rate ${pct(rate)} over ${num(lookups)} lookups (target ${pct(o.cacheHitTarget)})`,
+      );
     }
   }
 
@@ -231,7 +237,11 @@ export function computeHealth(input: HealthInput, options: HealthOptions = {}): 
   }
   const weightSum = raw.reduce((s, c) => s + count(o.weights[c.name]), 0);
   const components = raw.map((c) => ({
-    name: c.name, score: round(c.value), weight: count(o.weights[c.name]) / weightSum, samples: c.samples, detail: c.detail,
+    name: c.name,
+    score: round(c.value),
+    weight: count(o.weights[c.name]) / weightSum,
+    samples: c.samples,
+    detail: c.detail,
   }));
   // Raw (unrounded) values feed the total so rounding happens once, at the end.
   const mean = raw.reduce((s, c, i) => s + c.value * components[i].weight, 0);

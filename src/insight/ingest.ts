@@ -36,7 +36,9 @@ export class InsightIngest implements SpanProcessor {
       if (kind === SpanKind.SERVER) {
         const route = a['http.route'];
         if (typeof route !== 'string') return;
-        threshold = hasRouteOverrides(this.thresholds) ? requestThresholdOf(this.thresholds, `${a['http.request.method']} ${route}`) : this.thresholds.requestMs;
+        threshold = hasRouteOverrides(this.thresholds)
+          ? requestThresholdOf(this.thresholds, `${a['http.request.method']} ${route}`)
+          : this.thresholds.requestMs;
       } else if (kind === SpanKind.CLIENT && a['db.system.name'] !== undefined) {
         threshold = this.thresholds.queryMs;
       } else return;

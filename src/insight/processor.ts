@@ -42,7 +42,14 @@ export class InsightProcessor extends InsightIngest {
     const now = o.now ?? Date.now;
     const windowMs = o.windowMs ?? 300_000;
     const warmEnd = now() + Math.max(0, o.warmupMs ?? 30_000);
-    const collectors = new InsightCollectors({ windowMs, maxKeys: o.maxKeys ?? 200, warmEnd, maxPendingTraces: o.maxPendingTraces, health: o.health, now: o.now });
+    const collectors = new InsightCollectors({
+      windowMs,
+      maxKeys: o.maxKeys ?? 200,
+      warmEnd,
+      maxPendingTraces: o.maxPendingTraces,
+      health: o.health,
+      now: o.now,
+    });
     super(collectors, { ...DEFAULT_THRESHOLDS, ...o.thresholds, routes: { ...o.thresholds?.routes } });
     this.state = collectors;
     this.now = now;
@@ -52,7 +59,14 @@ export class InsightProcessor extends InsightIngest {
     this.minSamples = Math.max(1, o.minSamples ?? 20);
     this.monitor = new RuntimeMonitor({ memoryLimitBytes: o.memoryLimitBytes, heapLimitBytes: o.heapLimitBytes, eventLoopWindowMs: o.eventLoopWindowMs });
     this.engine = new AlertEngine({ ...o.alerts, now, onTransition: (a, t) => this.deliver(a, t) });
-    this.read = new InsightReadModel({ collectors, engine: this.engine, thresholds: this.thresholds, runtime: () => this.monitor.figures(), windowMs, health: o.health });
+    this.read = new InsightReadModel({
+      collectors,
+      engine: this.engine,
+      thresholds: this.thresholds,
+      runtime: () => this.monitor.figures(),
+      windowMs,
+      health: o.health,
+    });
     const every = o.evaluateIntervalMs ?? 5000;
     if (every > 0) {
       this.timer = setInterval(() => this.evaluate(), every);

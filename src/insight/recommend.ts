@@ -54,7 +54,8 @@ function explain(a: Alert, routes: Map<string, RouteStats>): string | undefined 
       return `${a.key} fails ${pct(a.observed)} of its requests${r ? ` (${num(r.count)} in the window)` : ''}, over the ${pct(a.threshold)} allowed${a.exemplarTraceId ? `; trace ${a.exemplarTraceId} shows one` : ''}.`;
     }
     case 'memory':
-      if (a.key === 'rss') return `The process uses ${pct(a.observed)} of its memory limit (RSS): look for buffers or native memory that keep growing, or give it more memory.`;
+      if (a.key === 'rss')
+        return `The process uses ${pct(a.observed)} of its memory limit (RSS): look for buffers or native memory that keep growing, or give it more memory.`;
       if (a.key === 'heap_growth') return `The JavaScript ${a.message}; look for caches, maps or arrays that keep what they are given without a bound.`;
       return `The JavaScript heap is at ${pct(a.observed)} of its limit: look for caches or collections that keep growing, or raise --max-old-space-size.`;
     case 'event_loop':

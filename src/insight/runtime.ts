@@ -95,7 +95,13 @@ export class RuntimeMonitor {
       if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') young += space.space_used_size;
     }
     const used = getHeapStatistics().used_heap_size - young;
-    return { heapUsed: Math.max(0, used), heapLimit: this.heapLimit, rss: process.memoryUsage.rss(), memoryLimit: this.memoryLimit, eventLoopDelayP99Ms: this.loopP99 };
+    return {
+      heapUsed: Math.max(0, used),
+      heapLimit: this.heapLimit,
+      rss: process.memoryUsage.rss(),
+      memoryLimit: this.memoryLimit,
+      eventLoopDelayP99Ms: this.loopP99,
+    };
   }
 
   /** Growth of the heap's floor over the last minute (bytes/ms), see {@link heapGrowth}. */
@@ -113,7 +119,11 @@ export class RuntimeMonitor {
  * three semi-spaces (`--max-semi-space-size`, 16 MiB by default before Node 24, 64 MiB from
  * 24), so at `--max-old-space-size=256` Node 24 reports 448 MiB.
  */
-export function oldSpaceLimit(heapSizeLimit: number, execArgv: readonly string[] = process.execArgv, nodeMajor = Number(process.versions.node.split('.')[0])): number {
+export function oldSpaceLimit(
+  heapSizeLimit: number,
+  execArgv: readonly string[] = process.execArgv,
+  nodeMajor = Number(process.versions.node.split('.')[0]),
+): number {
   let semiMiB = nodeMajor >= 24 ? 64 : 16;
   for (const arg of execArgv) {
     const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(arg);

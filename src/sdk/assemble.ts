@@ -82,8 +82,10 @@ export function assemble(config: SdkConfig, o: AssembleOptions): RunningSdk {
       port,
       host,
       handler: o.adminHandler(),
-      onError: (err) => log.warnOnce(`the admin server could not listen on ${host}:${port} (${err.message}); the admin API is not served (HEALTHSPAN_ADMIN_PORT)`),
-      onListening: (url) => log.info(`admin API and status page on ${url}/${a.token ? '' : ' (no HEALTHSPAN_ADMIN_TOKEN: reads from loopback only, changes refused)'}`),
+      onError: (err) =>
+        log.warnOnce(`the admin server could not listen on ${host}:${port} (${err.message}); the admin API is not served (HEALTHSPAN_ADMIN_PORT)`),
+      onListening: (url) =>
+        log.info(`admin API and status page on ${url}/${a.token ? '' : ' (no HEALTHSPAN_ADMIN_TOKEN: reads from loopback only, changes refused)'}`),
     });
   }
   const added = o.extensions.extraInstrumentations.map((i) => i.instrumentationName);
@@ -91,7 +93,17 @@ export function assemble(config: SdkConfig, o: AssembleOptions): RunningSdk {
   instrumentation.patches.start();
   return new RunningSdk(
     config,
-    { dropped, instrumentations: instrumentation.instrumentations, tracerProvider, meterProvider, loggerProvider, insight, prometheusHandler, adminServer, stopInstrumentations: instrumentation.stop },
+    {
+      dropped,
+      instrumentations: instrumentation.instrumentations,
+      tracerProvider,
+      meterProvider,
+      loggerProvider,
+      insight,
+      prometheusHandler,
+      adminServer,
+      stopInstrumentations: instrumentation.stop,
+    },
     o,
   );
 }

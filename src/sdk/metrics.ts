@@ -1,6 +1,13 @@
 import type { Meter } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { AggregationType, ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader, type IMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import { FINE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
 import type { MetricsConfig } from '../config/types.js';
 import type { DropCounter } from '../exporters/dropped.js';
@@ -19,7 +26,11 @@ export interface MetricsParts {
 }
 
 /** The configured readers (Prometheus, periodic OTLP or console), then those added from code (`start({ metricReaders })`). */
-export function buildMeterProvider(c: MetricsConfig, resource: Resource, o: { dropped: DropCounter; log: Logger; added: readonly IMetricReader[] }): MetricsParts {
+export function buildMeterProvider(
+  c: MetricsConfig,
+  resource: Resource,
+  o: { dropped: DropCounter; log: Logger; added: readonly IMetricReader[] },
+): MetricsParts {
   const readers: IMetricReader[] = [];
   let prometheusHandler: RequestHandler | undefined;
   for (const name of c.exporters) {
@@ -78,9 +89,12 @@ function buildViews(buckets: MetricsConfig['durationBuckets']): ViewOptions[] {
   return [
     // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
     // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
-    ...['@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-mysql2', '@opentelemetry/instrumentation-redis', '@opentelemetry/instrumentation-ioredis'].map(
-      (meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } }),
-    ),
+    ...[
+      '@opentelemetry/instrumentation-pg',
+      '@opentelemetry/instrumentation-mysql2',
+      '@opentelemetry/instrumentation-redis',
+      '@opentelemetry/instrumentation-ioredis',
+    ].map((meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } })),
     {
       // http and undici both record this metric, with different descriptions; one
       // description avoids a conflict warning on every start.

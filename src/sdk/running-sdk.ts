@@ -65,7 +65,11 @@ export class RunningSdk implements Healthspan {
     const p = this.parts;
     await withTimeout(
       // The providers' own flush timers are ref'd: they get the same bound.
-      Promise.allSettled([p.tracerProvider?.forceFlush({ timeoutMillis }), p.meterProvider?.forceFlush({ timeoutMillis }), p.loggerProvider?.forceFlush({ timeoutMillis })]),
+      Promise.allSettled([
+        p.tracerProvider?.forceFlush({ timeoutMillis }),
+        p.meterProvider?.forceFlush({ timeoutMillis }),
+        p.loggerProvider?.forceFlush({ timeoutMillis }),
+      ]),
       timeoutMillis,
     );
   }
@@ -83,7 +87,8 @@ export class RunningSdk implements Healthspan {
         Promise.allSettled([p.tracerProvider?.shutdown(), p.meterProvider?.shutdown(), p.loggerProvider?.shutdown()]),
         this.config.shutdownTimeoutMillis,
       );
-      if (done === 'timeout') this.o.log.warnOnce(`shutdown did not finish within ${this.config.shutdownTimeoutMillis} ms (HEALTHSPAN_SHUTDOWN_TIMEOUT); unsent telemetry is lost`);
+      if (done === 'timeout')
+        this.o.log.warnOnce(`shutdown did not finish within ${this.config.shutdownTimeoutMillis} ms (HEALTHSPAN_SHUTDOWN_TIMEOUT); unsent telemetry is lost`);
       p.stopInstrumentations?.();
       disableGlobals();
       this.o.onShutdown(this);
@@ -96,10 +101,16 @@ export class RunningSdk implements Healthspan {
  * Its timer is ref'd on purpose: a flush or shutdown in progress keeps the process alive
  * until it ends or `ms` passed (the exporters' sockets and retry timers never do).
  */
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void | 'timeout'> {
+function withTimeout(p: Promise<unknown>, ms: number): Promise<undefined | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
-  return Promise.race([p.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }

@@ -9,11 +9,15 @@ let expressPort: number;
 
 interface Call {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each route answers its own JSON shape
+  body: any;
   headers: Headers;
 }
 
-async function call(path: string, init: { method?: string; body?: unknown; raw?: string; token?: string | null; base?: string; type?: string } = {}): Promise<Call> {
+async function call(
+  path: string,
+  init: { method?: string; body?: unknown; raw?: string; token?: string | null; base?: string; type?: string } = {},
+): Promise<Call> {
   const headers: Record<string, string> = {};
   const token = init.token === undefined ? TOKEN : init.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -53,7 +57,8 @@ beforeAll(async () => {
   for (let i = 0; i < 4; i++) await get(`${app.url}/cached/1`);
   // An evaluation (every 200 ms) has seen the traffic once GET /slow's alert fires.
   await until('the slow_request alert for GET /slow', async () =>
-    (await call('/_healthspan/alerts')).body.alerts?.some((a: { rule: string; key: string }) => a.rule === 'slow_request' && a.key === 'GET /slow'));
+    (await call('/_healthspan/alerts')).body.alerts?.some((a: { rule: string; key: string }) => a.rule === 'slow_request' && a.key === 'GET /slow'),
+  );
 });
 afterAll(async () => {
   await app?.stop();
@@ -151,7 +156,11 @@ describe('admin API (mounted on the app, token set)', () => {
     expect(put).toMatchObject({ status: 200, body: { thresholds: { requestMs: 5000, routes: { 'GET /fail': 10 } } } });
     expect((await call('/_healthspan/thresholds')).body.thresholds.requestMs).toBe(5000);
     const cases: [unknown, number, string][] = [
-      [{ bogus: 1 }, 400, 'unknown field "bogus"; the thresholds are requestMs, routes, queryMs, errorRate, errorMinSamples, heapRatio, eventLoopP99Ms, rssRatio'],
+      [
+        { bogus: 1 },
+        400,
+        'unknown field "bogus"; the thresholds are requestMs, routes, queryMs, errorRate, errorMinSamples, heapRatio, eventLoopP99Ms, rssRatio',
+      ],
       [{ requestMs: -5 }, 400, 'requestMs must be milliseconds from 1 to 3600000 (got -5)'],
       [{ queryMs: 1e12 }, 400, 'queryMs must be milliseconds from 1 to 3600000 (got 1000000000000)'],
       [{ errorRate: 'high' }, 400, 'errorRate must be a share from 0.0001 to 1 (got "high")'],
@@ -160,9 +169,15 @@ describe('admin API (mounted on the app, token set)', () => {
       [{ routes: [1] }, 400, 'routes must be an object of "METHOD /route": milliseconds'],
       [[1, 2], 400, 'the body must be a JSON object of thresholds, e.g. {"requestMs": 500}'],
     ];
-    for (const [body, status, error] of cases) expect(await call('/_healthspan/thresholds', { method: 'PUT', body })).toMatchObject({ status, body: { error } });
-    expect(await call('/_healthspan/thresholds', { method: 'PUT', raw: '{"requestMs":' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^the body is not valid JSON: /) } });
-    expect(await call('/_healthspan/thresholds', { method: 'PUT', raw: 'requestMs=1', type: 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415 });
+    for (const [body, status, error] of cases)
+      expect(await call('/_healthspan/thresholds', { method: 'PUT', body })).toMatchObject({ status, body: { error } });
+    expect(await call('/_healthspan/thresholds', { method: 'PUT', raw: '{"requestMs":' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^the body is not valid JSON: /) },
+    });
+    expect(await call('/_healthspan/thresholds', { method: 'PUT', raw: 'requestMs=1', type: 'application/x-www-form-urlencoded' })).toMatchObject({
+      status: 415,
+    });
     expect(await call('/_healthspan/thresholds', { method: 'PUT', raw: JSON.stringify({ routes: { x: 'y'.repeat(20_000) } }) })).toMatchObject({ status: 413 });
     // Nothing was applied by the refused calls.
     expect((await call('/_healthspan/thresholds')).body.thresholds.requestMs).toBe(5000);
@@ -173,12 +188,27 @@ describe('admin API (mounted on the app, token set)', () => {
     const stats = await call('/_healthspan/cache/stats');
     expect(stats.body.caches).toEqual([expect.objectContaining({ name: 'users', hits: 3, misses: 1, entries: 1, hitRate: 0.75 })]);
     expect(stats.body.untracked).toBe(0);
-    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: '' } })).toMatchObject({ status: 400, body: { error: 'pattern must be a non-empty glob such as "users:*"' } });
+    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: '' } })).toMatchObject({
+      status: 400,
+      body: { error: 'pattern must be a non-empty glob such as "users:*"' },
+    });
     expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 7 } })).toMatchObject({ status: 400 });
-    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { keys: ['a'] } })).toMatchObject({ status: 400, body: { error: 'unknown field "keys"; use pattern and/or cache' } });
-    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { cache: 'nope' } })).toMatchObject({ status: 404, body: { error: 'no cache named "nope"' } });
-    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 'other:*' } })).toMatchObject({ status: 200, body: { cleared: [{ name: 'users', removed: 0 }] } });
-    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 'user:*' } })).toMatchObject({ status: 200, body: { cleared: [{ name: 'users', removed: 1 }], pattern: 'user:*' } });
+    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { keys: ['a'] } })).toMatchObject({
+      status: 400,
+      body: { error: 'unknown field "keys"; use pattern and/or cache' },
+    });
+    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { cache: 'nope' } })).toMatchObject({
+      status: 404,
+      body: { error: 'no cache named "nope"' },
+    });
+    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 'other:*' } })).toMatchObject({
+      status: 200,
+      body: { cleared: [{ name: 'users', removed: 0 }] },
+    });
+    expect(await call('/_healthspan/cache/clear', { method: 'POST', body: { pattern: 'user:*' } })).toMatchObject({
+      status: 200,
+      body: { cleared: [{ name: 'users', removed: 1 }], pattern: 'user:*' },
+    });
     expect((await call('/_healthspan/cache/stats')).body.caches[0].entries).toBe(0);
     await get(`${app.url}/cached/2`);
     expect(await call('/_healthspan/cache/clear', { method: 'POST' })).toMatchObject({ status: 200, body: { cleared: [{ name: 'users' }] } });
@@ -240,7 +270,10 @@ describe('admin API without a token', () => {
       .find((i) => i && i.family === 'IPv4' && !i.internal);
     if (!external) return; // no non-loopback address on this machine: nothing to connect from
     const res = await call('/_healthspan/summary', { base: `http://${external.address}:${open.port}`, token: null });
-    expect(res).toMatchObject({ status: 403, body: { error: 'without HEALTHSPAN_ADMIN_TOKEN the admin API answers only requests from this machine (loopback)' } });
+    expect(res).toMatchObject({
+      status: 403,
+      body: { error: 'without HEALTHSPAN_ADMIN_TOKEN the admin API answers only requests from this machine (loopback)' },
+    });
   });
 });
 

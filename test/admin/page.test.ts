@@ -15,7 +15,12 @@ interface BrowserElement {
   getAttribute(name: string): string | null;
   querySelector(selector: string): BrowserElement | null;
 }
-declare const document: { hidden: boolean; querySelector(s: string): BrowserElement | null; querySelectorAll(s: string): Iterable<BrowserElement>; dispatchEvent(e: Event): boolean };
+declare const document: {
+  hidden: boolean;
+  querySelector(s: string): BrowserElement | null;
+  querySelectorAll(s: string): Iterable<BrowserElement>;
+  dispatchEvent(e: Event): boolean;
+};
 declare const location: { hash: string };
 declare const window: { __xss?: number };
 
@@ -69,7 +74,10 @@ if (!existsSync(CHROMIUM)) {
       new Promise<string>((resolve, reject) => {
         let out = '';
         const sock = net.connect(app.port, '127.0.0.1', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-        sock.on('data', (d) => (out += d)).on('end', () => resolve(out.split('\r\n')[0])).on('error', reject);
+        sock
+          .on('data', (d) => (out += d))
+          .on('end', () => resolve(out.split('\r\n')[0]))
+          .on('error', reject);
       });
     const seqOf = (page: Page) => page.getByTestId('updated').getAttribute('data-seq').then(Number);
     const waitForUpdateAfter = (page: Page, seq: number, timeout = 8000) =>
@@ -184,7 +192,9 @@ if (!existsSync(CHROMIUM)) {
       expect(await page.locator('[data-testid="query"][data-query="postgresql SELECT $1::int AS id"]').count()).toBe(1);
       const users = a.caches.find((c) => c.name === 'users')!;
       expect(users).toMatchObject({ lookups: 24, hitRate: 0.75 });
-      expect(await page.locator('[data-testid="cache"][data-cache="users"] [data-testid="hit-rate"]').textContent()).toBe(`${Math.round(users.hitRate * 100)}%`);
+      expect(await page.locator('[data-testid="cache"][data-cache="users"] [data-testid="hit-rate"]').textContent()).toBe(
+        `${Math.round(users.hitRate * 100)}%`,
+      );
 
       // Recommendations, memory and event-loop figures, last update.
       expect(a.recommendations.length).toBeGreaterThan(0);
@@ -199,7 +209,10 @@ if (!existsSync(CHROMIUM)) {
       expect(await page.locator('img').count()).toBe(0);
       expect(await page.evaluate(() => window.__xss)).toBeUndefined();
       const evil = await page.evaluate(
-        (route) => [...document.querySelectorAll('[data-testid="route"]')].filter((tr) => tr.getAttribute('data-route') === route).map((tr) => tr.querySelector('td')?.textContent),
+        (route) =>
+          [...document.querySelectorAll('[data-testid="route"]')]
+            .filter((tr) => tr.getAttribute('data-route') === route)
+            .map((tr) => tr.querySelector('td')?.textContent),
         EVIL_ROUTE,
       );
       expect(evil).toEqual([EVIL_ROUTE]);

@@ -67,7 +67,10 @@ describe('npm run demo (scripts/demo.mjs)', () => {
 
     // The route and statement tables keep their columns under their headers, whatever the
     // length of the names (the name column is as wide as the longest, up to a cap).
-    for (const [title, header] of [['HTTP server requests', 'route'], ['Database statements', 'statement']]) {
+    for (const [title, header] of [
+      ['HTTP server requests', 'route'],
+      ['Database statements', 'statement'],
+    ]) {
       const lines = out.split('\n');
       const at = lines.findIndex((l) => l.startsWith(`  ${title} (`));
       expect(at, title).toBeGreaterThan(0);
@@ -75,7 +78,10 @@ describe('npm run demo (scripts/demo.mjs)', () => {
       expect(head.trimStart().startsWith(header), head).toBe(true);
       const countEnd = head.indexOf('count') + 'count'.length;
       const rest = lines.slice(at + 2);
-      const rows = rest.slice(0, rest.findIndex((l) => !/^ {4}[^ (]/.test(l) || l.startsWith('    pool connections')));
+      const rows = rest.slice(
+        0,
+        rest.findIndex((l) => !/^ {4}[^ (]/.test(l) || l.startsWith('    pool connections')),
+      );
       expect(rows.length, title).toBeGreaterThan(3);
       // Each row's count ends right under the header's "count".
       for (const row of rows) expect([row.slice(0, countEnd), row[countEnd]], row).toEqual([expect.stringMatching(/ \d+$/), ' ']);

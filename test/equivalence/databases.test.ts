@@ -14,21 +14,41 @@ async function both(name: string) {
 /** Upstream wrappers that lose the original's `length` (or name); calls behave the same. */
 const KNOWN: Record<string, KnownDifference[]> = {
   pg: [
-    { path: 'signatures.query', preloaded: { name: 'query', length: 0 }, why: '@opentelemetry/instrumentation-pg wraps Client.prototype.query as query(...args)' },
+    {
+      path: 'signatures.query',
+      preloaded: { name: 'query', length: 0 },
+      why: '@opentelemetry/instrumentation-pg wraps Client.prototype.query as query(...args)',
+    },
     { path: 'signatures.instanceQuery', preloaded: { name: 'query', length: 0 }, why: 'the same wrapper, seen on an instance' },
   ],
   mysql2: [
-    { path: 'signatures.execute', preloaded: { name: 'query', length: 3 }, why: '@opentelemetry/instrumentation-mysql2 wraps execute with the function it names query' },
+    {
+      path: 'signatures.execute',
+      preloaded: { name: 'query', length: 3 },
+      why: '@opentelemetry/instrumentation-mysql2 wraps execute with the function it names query',
+    },
     { path: 'signatures.protoExecute', preloaded: { name: 'query', length: 3 }, why: 'the same wrapper, on the prototype' },
   ],
   redis: [
-    { path: 'signatures.connect', preloaded: { name: 'patchedConnect', length: 0 }, why: '@opentelemetry/instrumentation-redis names its wrapper patchedConnect' },
+    {
+      path: 'signatures.connect',
+      preloaded: { name: 'patchedConnect', length: 0 },
+      why: '@opentelemetry/instrumentation-redis names its wrapper patchedConnect',
+    },
     { path: 'signatures.multi', preloaded: { name: 'multiPatch', length: 0 }, why: '@opentelemetry/instrumentation-redis names its wrapper multiPatch' },
-    { path: 'signatures.sendCommand', preloaded: { name: 'sendCommandPatch', length: 1 }, why: '@opentelemetry/instrumentation-redis names its wrapper sendCommandPatch' },
+    {
+      path: 'signatures.sendCommand',
+      preloaded: { name: 'sendCommandPatch', length: 1 },
+      why: '@opentelemetry/instrumentation-redis names its wrapper sendCommandPatch',
+    },
   ],
   ioredis: [
     { path: 'signatures.connect', preloaded: { name: '', length: 0 }, why: '@opentelemetry/instrumentation-ioredis wraps connect in an anonymous function' },
-    { path: 'signatures.sendCommand', preloaded: { name: '', length: 1 }, why: '@opentelemetry/instrumentation-ioredis wraps sendCommand in an anonymous function' },
+    {
+      path: 'signatures.sendCommand',
+      preloaded: { name: '', length: 1 },
+      why: '@opentelemetry/instrumentation-ioredis wraps sendCommand in an anonymous function',
+    },
   ],
 };
 

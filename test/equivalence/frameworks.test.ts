@@ -38,7 +38,8 @@ describe('express', () => {
     // The spans upstream makes are still there, and the route comes from the router
     // (`seven` is no id our own fallback would template).
     expect(route).toBe('/api/items/:id');
-    for (const name of ['GET /api/items/:id 2', 'middleware - identity 1', 'router - /api 1', 'middleware - nested 1', 'request handler 1']) expect(spans).toContain(name);
+    for (const name of ['GET /api/items/:id 2', 'middleware - identity 1', 'router - /api 1', 'middleware - nested 1', 'request handler 1'])
+      expect(spans).toContain(name);
   });
 });
 
@@ -46,7 +47,8 @@ describe('koa', () => {
   it("behaves the same, with koa's own error for app.use(<not a function>) and the spans kept", async () => {
     const { bare, preloaded, spans, route } = await both('koa', '/items/seven');
     const errors = bare.useErrors as Record<string, unknown>;
-    for (const v of ['null', '0', 'false', '"x"', 'undefined', '{}']) expect(errors[v], v).toEqual({ error: 'TypeError', message: 'middleware must be a function!' });
+    for (const v of ['null', '0', 'false', '"x"', 'undefined', '{}'])
+      expect(errors[v], v).toEqual({ error: 'TypeError', message: 'middleware must be a function!' });
     expectEquivalent(bare, preloaded);
     expect(route).toBe('/items/:id');
     for (const name of ['GET /items/:id 2', 'middleware - timing 1', 'router - /items/:id 1']) expect(spans).toContain(name);
@@ -57,7 +59,9 @@ describe('fastify', () => {
   it('behaves the same, with the spans kept', async () => {
     const { bare, preloaded, spans, route } = await both('fastify', '/items/seven');
     expectEquivalent(bare, preloaded, {
-      known: [{ path: 'signatures.addHook', preloaded: { name: 'addHookPatched', length: 2 }, why: '@fastify/otel replaces addHook by a function of another name' }],
+      known: [
+        { path: 'signatures.addHook', preloaded: { name: 'addHookPatched', length: 2 }, why: '@fastify/otel replaces addHook by a function of another name' },
+      ],
     });
     expect(route).toBe('/items/:id');
     for (const name of ['GET /items/:id 2', 'handler - fastify -> @fastify/otel 1']) expect(spans).toContain(name);

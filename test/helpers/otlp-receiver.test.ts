@@ -17,7 +17,9 @@ import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporte
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../scripts/dev/otlp-receiver.mjs';
 
 const open: OtlpReceiver[] = [];
-afterEach(async () => { await Promise.all(open.splice(0).map((r) => r.close())); });
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.close()));
+});
 async function receiver(protocol: 'http' | 'grpc', countOnly = false) {
   const r = await startOtlpReceiver({ protocol, countOnly });
   open.push(r);
@@ -31,9 +33,20 @@ const GZIP = 'gzip' as Compression;
 const LINK = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
 // One of every AnyValue kind the SDK lets through; ints and doubles are split by Number.isInteger.
 const ATTRS = {
-  'a.string': 'héllo "world"', 'a.empty': '', 'a.int': 42, 'a.negative': -7, 'a.big': 2 ** 40, 'a.double': 3.25,
-  'a.true': true, 'a.false': false, 'a.strings': ['x', 'y'], 'a.ints': [1, 2, 3], 'a.doubles': [1.5, -0.25],
-  'a.bools': [true, false], 'a.map': { nested: 'yes', depth: 1, list: ['z'] }, 'a.bytes': new Uint8Array([0, 1, 255]),
+  'a.string': 'héllo "world"',
+  'a.empty': '',
+  'a.int': 42,
+  'a.negative': -7,
+  'a.big': 2 ** 40,
+  'a.double': 3.25,
+  'a.true': true,
+  'a.false': false,
+  'a.strings': ['x', 'y'],
+  'a.ints': [1, 2, 3],
+  'a.doubles': [1.5, -0.25],
+  'a.bools': [true, false],
+  'a.map': { nested: 'yes', depth: 1, list: ['z'] },
+  'a.bytes': new Uint8Array([0, 1, 255]),
 };
 
 type Case<E> = { name: string; server: 'http' | 'grpc'; path: string; make: (r: OtlpReceiver) => E };
@@ -46,7 +59,12 @@ const TRACES: Case<SpanExporter>[] = [
 const METRICS: Case<PushMetricExporter>[] = [
   { name: 'http/json', server: 'http', path: '/v1/metrics', make: (r) => new JsonMetricExporter({ url: `${r.url}/v1/metrics` }) },
   { name: 'http/protobuf', server: 'http', path: '/v1/metrics', make: (r) => new ProtoMetricExporter({ url: `${r.url}/v1/metrics` }) },
-  { name: 'grpc', server: 'grpc', path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', make: (r) => new GrpcMetricExporter({ url: r.url }) },
+  {
+    name: 'grpc',
+    server: 'grpc',
+    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    make: (r) => new GrpcMetricExporter({ url: r.url }),
+  },
 ];
 
 /** A SERVER parent with a CLIENT child carrying every attribute type, an event, a link and an error. */
@@ -55,8 +73,11 @@ async function emitSpans(exporter: SpanExporter) {
   const provider = new TracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor({ exporter }), new SimpleSpanProcessor({ exporter: memory })] });
   const tracer = provider.getTracer('receiver-test-scope', '1.2.3');
   const parent = tracer.startSpan('GET /orders/:id', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } });
-  const child = tracer.startSpan('SELECT orders', { kind: SpanKind.CLIENT, links: [{ context: LINK, attributes: { 'link.reason': 'batch' } }] },
-    trace.setSpan(ROOT_CONTEXT, parent));
+  const child = tracer.startSpan(
+    'SELECT orders',
+    { kind: SpanKind.CLIENT, links: [{ context: LINK, attributes: { 'link.reason': 'batch' } }] },
+    trace.setSpan(ROOT_CONTEXT, parent),
+  );
   child.setAttributes(ATTRS);
   child.addEvent('retry', { attempt: 2, 'retry.reason': 'timeout' });
   child.setStatus({ code: SpanStatusCode.ERROR, message: 'connection refused' });
@@ -77,7 +98,15 @@ describe.each(TRACES)('traces over $name', ({ name, server, path, make }) => {
     expect(spans.map((s) => s.name).sort()).toEqual(['GET /orders/:id', 'SELECT orders']);
     const rp = spans.find((s) => s.name === 'GET /orders/:id')!;
     const rc = spans.find((s) => s.name === 'SELECT orders')!;
-    expect(rp).toMatchObject({ traceId: parent.traceId, spanId: parent.spanId, kind: 2, attributes: { 'http.request.method': 'GET' }, status: { code: 0 }, events: [], links: [] });
+    expect(rp).toMatchObject({
+      traceId: parent.traceId,
+      spanId: parent.spanId,
+      kind: 2,
+      attributes: { 'http.request.method': 'GET' },
+      status: { code: 0 },
+      events: [],
+      links: [],
+    });
     expect(rp.parentSpanId).toBeUndefined();
     expect(rp.status.message).toBeUndefined();
     expect(rc).toMatchObject({ traceId: parent.traceId, spanId: child.spanId, parentSpanId: parent.spanId, kind: 3, flags: 0x101 });
@@ -104,7 +133,8 @@ describe.each(METRICS)('metrics over $name', ({ server, path, make }) => {
     const r = await receiver(server);
     const reader = new PeriodicExportingMetricReader({ exporter: make(r), exportIntervalMillis: 3_600_000 });
     const provider = new MeterProvider({
-      resource, readers: [reader],
+      resource,
+      readers: [reader],
       views: [{ instrumentName: 'test.exp', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
     });
     const meter = provider.getMeter('metrics-scope', '0.1.0');
@@ -135,7 +165,9 @@ describe.each(METRICS)('metrics over $name', ({ server, path, make }) => {
     expect(gauge).toMatchObject({ type: 'gauge', unit: 'Cel', temporality: undefined, points: [{ attributes: { room: 'lab' }, value: 21.5 }] });
     const hist = await get('test.duration');
     expect(hist).toMatchObject({ type: 'histogram', unit: 's', temporality: 2 });
-    expect(hist.points).toEqual([{ attributes: { route: '/a' }, count: 4, sum: 55.55, min: 0.05, max: 50, bucketCounts: [1, 1, 1, 1], explicitBounds: [0.1, 1, 10] }]);
+    expect(hist.points).toEqual([
+      { attributes: { route: '/a' }, count: 4, sum: 55.55, min: 0.05, max: 50, bucketCounts: [1, 1, 1, 1], explicitBounds: [0.1, 1, 10] },
+    ]);
     const expHist = await get('test.exp');
     expect(expHist).toMatchObject({ type: 'exponentialHistogram', points: [{ attributes: {}, count: 3, sum: 7, min: 1, max: 4 }] });
     expect(r.requests[0]).toMatchObject({ path });
@@ -187,9 +219,10 @@ describe('failure modes', () => {
     const r = await receiver(server);
     r.setFailure('reset');
     const { finished } = await emitSpans(new InMemorySpanExporter());
-    const exporter = server === 'http'
-      ? new ProtoTraceExporter({ url: `${r.url}/v1/traces`, timeoutMillis: 500 })
-      : new GrpcTraceExporter({ url: r.url, timeoutMillis: 2000 });
+    const exporter =
+      server === 'http'
+        ? new ProtoTraceExporter({ url: `${r.url}/v1/traces`, timeoutMillis: 500 })
+        : new GrpcTraceExporter({ url: r.url, timeoutMillis: 2000 });
     expect((await exportOnce(exporter, finished)).code).toBe(ExportResultCode.FAILED);
     expect(r.requests.length).toBeGreaterThan(0);
     expect(r.spans).toEqual([]);
@@ -205,10 +238,17 @@ const varint = (n: number | bigint) => {
   out.push(Number(v));
   return Buffer.from(out);
 };
-const ld = (f: number, ...parts: Buffer[]) => { const b = Buffer.concat(parts); return Buffer.concat([varint(f * 8 + 2), varint(b.length), b]); };
+const ld = (f: number, ...parts: Buffer[]) => {
+  const b = Buffer.concat(parts);
+  return Buffer.concat([varint(f * 8 + 2), varint(b.length), b]);
+};
 const str = (f: number, s: string) => ld(f, Buffer.from(s));
 const vint = (f: number, n: number) => Buffer.concat([varint(f * 8), varint(n)]);
-const fixed = (f: number, write: (b: Buffer) => void) => { const b = Buffer.alloc(8); write(b); return Buffer.concat([varint(f * 8 + 1), b]); };
+const fixed = (f: number, write: (b: Buffer) => void) => {
+  const b = Buffer.alloc(8);
+  write(b);
+  return Buffer.concat([varint(f * 8 + 1), b]);
+};
 const kv = (f: number, key: string, value: Buffer) => ld(f, str(1, key), ld(2, value));
 const post = (r: OtlpReceiver, path: string, type: string, body: Buffer | string, headers: Record<string, string> = {}) =>
   fetch(`${r.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
@@ -216,40 +256,86 @@ const post = (r: OtlpReceiver, path: string, type: string, body: Buffer | string
 describe('hand-built requests', () => {
   it('decodes protobuf summaries and logs with kvlist bodies', async () => {
     const r = await receiver('http');
-    const summaryPoint = ld(1, kv(7, 'q', str(1, 'x')), fixed(4, (b) => b.writeBigUInt64LE(10n)), fixed(5, (b) => b.writeDoubleLE(12.5)),
-      ld(6, fixed(1, (b) => b.writeDoubleLE(0.5)), fixed(2, (b) => b.writeDoubleLE(1.25))));
+    const summaryPoint = ld(
+      1,
+      kv(7, 'q', str(1, 'x')),
+      fixed(4, (b) => b.writeBigUInt64LE(10n)),
+      fixed(5, (b) => b.writeDoubleLE(12.5)),
+      ld(
+        6,
+        fixed(1, (b) => b.writeDoubleLE(0.5)),
+        fixed(2, (b) => b.writeDoubleLE(1.25)),
+      ),
+    );
     const metrics = ld(1, ld(1, kv(1, 'service.name', str(1, 'svc'))), ld(2, ld(1, str(1, 'scope')), ld(2, str(1, 'rpc.latency'), ld(11, summaryPoint))));
     expect((await post(r, '/v1/metrics', 'application/x-protobuf', metrics)).status).toBe(200);
     expect(await r.waitForMetric('rpc.latency')).toEqual({
-      name: 'rpc.latency', type: 'summary', resource: { 'service.name': 'svc' }, scope: { name: 'scope' },
+      name: 'rpc.latency',
+      type: 'summary',
+      resource: { 'service.name': 'svc' },
+      scope: { name: 'scope' },
       points: [{ attributes: { q: 'x' }, count: 10, sum: 12.5, quantiles: [{ quantile: 0.5, value: 1.25 }] }],
     });
     const body = ld(6, kv(1, 'user', str(1, 'ada')), kv(1, 'n', vint(3, -1)), kv(1, 'none', Buffer.alloc(0)));
-    const record = Buffer.concat([vint(2, 9), str(3, 'INFO'), ld(5, body), kv(6, 'k', vint(2, 1)),
-      ld(9, Buffer.from(LINK.traceId, 'hex')), ld(10, Buffer.from(LINK.spanId, 'hex'))]);
+    const record = Buffer.concat([
+      vint(2, 9),
+      str(3, 'INFO'),
+      ld(5, body),
+      kv(6, 'k', vint(2, 1)),
+      ld(9, Buffer.from(LINK.traceId, 'hex')),
+      ld(10, Buffer.from(LINK.spanId, 'hex')),
+    ]);
     const logs = ld(1, ld(1), ld(2, ld(1, str(1, 'logger')), ld(2, record)));
     const res = await post(r, '/v1/logs', 'application/x-protobuf', gzipSync(logs), { 'content-encoding': 'gzip' });
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
-    expect(await r.waitForLogs(1)).toEqual([{
-      body: { user: 'ada', n: -1, none: null }, severityNumber: 9, severityText: 'INFO', attributes: { k: true },
-      traceId: LINK.traceId, spanId: LINK.spanId, resource: {}, scope: { name: 'logger' },
-    }]);
+    expect(await r.waitForLogs(1)).toEqual([
+      {
+        body: { user: 'ada', n: -1, none: null },
+        severityNumber: 9,
+        severityText: 'INFO',
+        attributes: { k: true },
+        traceId: LINK.traceId,
+        spanId: LINK.spanId,
+        resource: {},
+        scope: { name: 'logger' },
+      },
+    ]);
   });
 
   it('accepts OTLP/JSON enum names, int64 strings and base64 ids', async () => {
     const r = await receiver('http');
     const span = {
-      traceId: Buffer.from(LINK.traceId, 'hex').toString('base64'), spanId: LINK.spanId, parentSpanId: '', name: 'consume',
-      kind: 'SPAN_KIND_CONSUMER', startTimeUnixNano: '1700000000000000001', endTimeUnixNano: 1700000000000000,
-      attributes: [{ key: 'n', value: { intValue: '-12' } }, { key: 'd', value: { doubleValue: 'NaN' } }],
+      traceId: Buffer.from(LINK.traceId, 'hex').toString('base64'),
+      spanId: LINK.spanId,
+      parentSpanId: '',
+      name: 'consume',
+      kind: 'SPAN_KIND_CONSUMER',
+      startTimeUnixNano: '1700000000000000001',
+      endTimeUnixNano: 1700000000000000,
+      attributes: [
+        { key: 'n', value: { intValue: '-12' } },
+        { key: 'd', value: { doubleValue: 'NaN' } },
+      ],
       status: { code: 'STATUS_CODE_OK' },
     };
     const res = await post(r, '/v1/traces', 'application/json; charset=utf-8', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));
     expect(await res.text()).toBe('{}');
     const [s] = await r.waitForSpans(1);
-    expect(s).toMatchObject({ traceId: LINK.traceId, spanId: LINK.spanId, parentSpanId: undefined, kind: 5, status: { code: 1 }, attributes: { n: -12, d: NaN } });
+    expect(s).toMatchObject({
+      traceId: LINK.traceId,
+      spanId: LINK.spanId,
+      parentSpanId: undefined,
+      kind: 5,
+      status: { code: 1 },
+      attributes: { n: -12, d: NaN },
+    });
     expect([s.startTimeUnixNano, s.endTimeUnixNano]).toEqual([1700000000000000001n, 1700000000000000n]);
-    await post(r, '/v1/logs', 'application/json', JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityNumber: 'SEVERITY_NUMBER_WARN', body: { stringValue: 'hi' } }] }] }] }));
+    await post(
+      r,
+      '/v1/logs',
+      'application/json',
+      JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityNumber: 'SEVERITY_NUMBER_WARN', body: { stringValue: 'hi' } }] }] }] }),
+    );
     expect((await r.waitForLogs(1))[0]).toMatchObject({ body: 'hi', severityNumber: 13 });
   });
 
@@ -272,9 +358,20 @@ describe('hand-built requests', () => {
   it('answers undecodable gRPC messages with INVALID_ARGUMENT', async () => {
     const r = await receiver('grpc');
     const raw = (b: Buffer) => b;
-    const Client = grpc.makeGenericClientConstructor({
-      export: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
-    }, 'TraceService');
+    const Client = grpc.makeGenericClientConstructor(
+      {
+        export: {
+          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: raw,
+          requestDeserialize: raw,
+          responseSerialize: raw,
+          responseDeserialize: raw,
+        },
+      },
+      'TraceService',
+    );
     const client = new Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
     const code = await new Promise((resolve) => client.export(Buffer.from([0xff, 0xff]), (err: grpc.ServiceError | null) => resolve(err?.code)));
     client.close();

@@ -32,13 +32,24 @@ describe('parsePrometheusText', () => {
 
   it('returns every sample in order with unescaped labels, special values and timestamps', () => {
     expect(samples.map((s) => s.name)).toEqual([
-      'http_requests_total', 'http_requests_total',
-      'http_request_duration_seconds_bucket', 'http_request_duration_seconds_bucket', 'http_request_duration_seconds_bucket',
-      'http_request_duration_seconds_sum', 'http_request_duration_seconds_count',
-      'odd', 'odd', 'odd', 'utf8.metric', 'target_info',
+      'http_requests_total',
+      'http_requests_total',
+      'http_request_duration_seconds_bucket',
+      'http_request_duration_seconds_bucket',
+      'http_request_duration_seconds_bucket',
+      'http_request_duration_seconds_sum',
+      'http_request_duration_seconds_count',
+      'odd',
+      'odd',
+      'odd',
+      'utf8.metric',
+      'target_info',
     ]);
     expect(samples[0]).toEqual({
-      name: 'http_requests_total', labels: { method: 'GET', path: 'C:\\dir\\file', msg: 'say "hi"\nbye' }, value: 1027, timestamp: 1395066363000,
+      name: 'http_requests_total',
+      labels: { method: 'GET', path: 'C:\\dir\\file', msg: 'say "hi"\nbye' },
+      value: 1027,
+      timestamp: 1395066363000,
     });
     expect(samples[0]).toHaveProperty('timestamp');
     expect(samples[1]).toEqual({ name: 'http_requests_total', labels: { method: 'POST' }, value: 3 });
@@ -72,11 +83,19 @@ describe('parsePrometheusText', () => {
 
 describe('scrape', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
   async function serve(handler: http.RequestListener) {
     const server = http.createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
   }
 

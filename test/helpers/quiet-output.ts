@@ -14,7 +14,11 @@ if (process.env.HEALTHSPAN_TEST_OUTPUT !== 'all') {
   let size = 0;
   let flushed = false;
 
-  process.stderr.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+  process.stderr.write = ((
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((err?: Error | null) => void),
+    cb?: (err?: Error | null) => void,
+  ): boolean => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
     held.push(text);
     size += text.length;
@@ -36,6 +40,7 @@ if (process.env.HEALTHSPAN_TEST_OUTPUT !== 'all') {
     ctx.onTestFailed(() => flush(`the failure of "${ctx.task.name}"`));
   });
 
+  // biome-ignore lint/correctness/noEmptyPattern: vitest requires a destructuring pattern for the unused context.
   afterAll(({}, suite) => {
     // A failing beforeAll/afterAll hook fails no test of its own.
     const failed = suite.result?.state === 'fail' || (suite.result?.errors?.length ?? 0) > 0;

@@ -83,10 +83,29 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   /** Spawns on `p` and resolves once it answers PING; rejects if it exits first or never answers. */
   async function launch(p: number): Promise<void> {
-    const proc = spawn(bin, [
-      '--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--dir', dir, '--logfile', '', '--protected-mode', 'no', ...extra,
-    ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      bin,
+      [
+        '--port',
+        String(p),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        '',
+        '--protected-mode',
+        'no',
+        ...extra,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     proc.stdout?.on('data', remember);
     proc.stderr?.on('data', remember);
     // A forgotten server must not keep the test process alive; the exit hook kills it.
@@ -97,7 +116,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     // forgets close() or the worker is torn down.
     track(proc, 'SIGKILL');
     let spawnError: Error | undefined;
-    proc.once('error', (err) => { spawnError = err; });
+    proc.once('error', (err) => {
+      spawnError = err;
+    });
     child = proc;
     const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
@@ -144,11 +165,19 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 
   const server: RedisServer = {
-    get url() { return `redis://127.0.0.1:${port}`; },
-    get port() { return port; },
+    get url() {
+      return `redis://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
     dir,
-    get pid() { return child?.pid; },
-    get state() { return state; },
+    get pid() {
+      return child?.pid;
+    },
+    get state() {
+      return state;
+    },
     async stop() {
       if (state === 'closed') throw new Error('redis-server is closed');
       await halt('SIGTERM');
@@ -186,7 +215,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       state = 'closed';
       fs.rmSync(dir, { recursive: true, force: true });
     },
-    log() { return lines.join('\n'); },
+    log() {
+      return lines.join('\n');
+    },
   };
   return server;
 }

@@ -42,10 +42,13 @@ const alive = (pid: number) => {
 describe('the supervisor (scripts/dev/supervisor.mjs)', () => {
   it.each([
     ['its process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT')],
-    ['the group, then the script again (npm forwarding its copy)', (pid: number) => {
-      process.kill(-pid, 'SIGINT');
-      setTimeout(() => process.kill(pid, 'SIGINT'), 50);
-    }],
+    [
+      'the group, then the script again (npm forwarding its copy)',
+      (pid: number) => {
+        process.kill(-pid, 'SIGINT');
+        setTimeout(() => process.kill(pid, 'SIGINT'), 50);
+      },
+    ],
   ])('a SIGINT to %s stops the child with one SIGINT, waits for it, and exits 130', async (_, send) => {
     const s = await supervised('');
     send(s.pid);

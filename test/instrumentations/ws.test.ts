@@ -51,7 +51,12 @@ const finished = () => spans.getFinishedSpans();
 const byName = (name: string) => finished().filter((s) => s.name === name);
 async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; !predicate(); ) {
-    if (Date.now() > end) throw new Error(`timed out; spans: ${finished().map((s) => s.name).join(', ')}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out; spans: ${finished()
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -64,7 +69,11 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<WsS
 }
 async function metricPoints(name: string) {
   await reader.forceFlush();
-  const m = metricExporter.getMetrics().at(-1)!.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === name);
+  const m = metricExporter
+    .getMetrics()
+    .at(-1)!
+    .scopeMetrics.flatMap((s) => s.metrics)
+    .find((x) => x.descriptor.name === name);
   return m?.dataPoints ?? [];
 }
 
@@ -180,14 +189,14 @@ describe('WsInstrumentation', () => {
 describe('metrics', () => {
   it('count connections, messages each way and durations; active returns to 0, also for a client that vanishes', async () => {
     await reader.forceFlush();
-    const before = (name: string, filter: (a: Record<string, unknown>) => boolean = () => true) =>
+    const pointsOf = (name: string, filter: (a: Record<string, unknown>) => boolean = () => true) =>
       metricPoints(name).then((ps) => ps.filter((p) => p.attributes['http.route'] === '/m/:id' && filter(p.attributes)));
     const server = http.createServer();
     const { wss } = echoServer({ server });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     const clients = await Promise.all([1, 2, 3].map((i) => connect(`ws://127.0.0.1:${port}/m/${i}`)));
-    expect((await before('healthspan.ws.connections.active'))[0].value).toBe(3);
+    expect((await pointsOf('healthspan.ws.connections.active'))[0].value).toBe(3);
     for (const c of clients) {
       let n = 0;
       const done = new Promise<void>((r) => c.on('message', () => ++n === 4 && r()));
@@ -197,10 +206,13 @@ describe('metrics', () => {
       c.send(new Uint8Array(10), { binary: true });
       await done;
     }
-    const messages = await before('healthspan.ws.messages');
-    const count = (dir: string, type: string) => messages.find((p) => p.attributes['network.io.direction'] === dir && p.attributes['healthspan.ws.message.type'] === type)?.value;
+    const messages = await pointsOf('healthspan.ws.messages');
+    const count = (dir: string, type: string) =>
+      messages.find((p) => p.attributes['network.io.direction'] === dir && p.attributes['healthspan.ws.message.type'] === type)?.value;
     expect([count('receive', 'text'), count('receive', 'binary'), count('transmit', 'text'), count('transmit', 'binary')]).toEqual([6, 6, 6, 6]);
-    const sizes = (await before('healthspan.ws.message.size', (a) => a['network.io.direction'] === 'receive' && a['healthspan.ws.message.type'] === 'text'))[0].value as { sum: number; count: number };
+    const sizes = (
+      await pointsOf('healthspan.ws.message.size', (a) => a['network.io.direction'] === 'receive' && a['healthspan.ws.message.type'] === 'text')
+    )[0].value as { sum: number; count: number };
     expect({ sum: sizes.sum, count: sizes.count }).toEqual({ sum: 3 * (4 + 100), count: 6 });
 
     clients[0].close(1000);
@@ -208,8 +220,8 @@ describe('metrics', () => {
     // The third vanishes without a close frame: the server only notices the dead socket.
     (clients[2] as unknown as { _socket: { destroy(): void } })._socket.destroy();
     await until(() => wss.clients.size === 0);
-    expect((await before('healthspan.ws.connections.active'))[0].value).toBe(0);
-    const durations = await before('healthspan.ws.connection.duration');
+    expect((await pointsOf('healthspan.ws.connections.active'))[0].value).toBe(0);
+    const durations = await pointsOf('healthspan.ws.connection.duration');
     expect(durations.map((p) => p.attributes['healthspan.ws.close.code']).sort()).toEqual([1000, 1006, 4001]);
     wss.close();
     await new Promise((r) => server.close(r));

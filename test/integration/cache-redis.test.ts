@@ -78,9 +78,6 @@ async function keysOf(client: Client, ns: string): Promise<string[]> {
   return out.sort();
 }
 
-
-
-
 async function l2StateGauge(c: Cache): Promise<unknown[]> {
   return (await pointsOf('healthspan.cache.l2.state', c)).map((p) => p.value);
 }

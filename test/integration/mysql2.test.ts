@@ -49,8 +49,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-
-
 /** The attributes DbProcessor promises for a statement on TABLE. */
 function statement(operation: string, text: string, collection: string | undefined = TABLE) {
   const summary = collection === undefined ? operation : `${operation} ${collection}`;
@@ -70,7 +68,9 @@ function callback<T>(run: (cb: (err: Error | null, result?: T) => void) => void)
 describe('mysql2 spans', () => {
   it('names a callback query by its summary, under the caller span, with inline literals replaced', async () => {
     let rows: unknown;
-    const [span] = await underParent(receiver, 'callback-query',
+    const [span] = await underParent(
+      receiver,
+      'callback-query',
       () => callback((cb) => conn.query(`SELECT id, name FROM ${TABLE} WHERE name = 'secret-bob' AND qty > 1`, cb)).then((r) => (rows = r)),
       1,
     );
@@ -83,8 +83,11 @@ describe('mysql2 spans', () => {
 
   it('never records the bind values of a callback query', async () => {
     let rows: unknown;
-    const [span] = await underParent(receiver, 'callback-values',
-      () => callback((cb) => conn.query(`SELECT name FROM ${TABLE} WHERE name = ? OR name = ?`, ['secret-alice', "o'secret-quote"], cb)).then((r) => (rows = r)),
+    const [span] = await underParent(
+      receiver,
+      'callback-values',
+      () =>
+        callback((cb) => conn.query(`SELECT name FROM ${TABLE} WHERE name = ? OR name = ?`, ['secret-alice', "o'secret-quote"], cb)).then((r) => (rows = r)),
       1,
     );
     expect(rows).toEqual([]);
@@ -106,7 +109,9 @@ describe('mysql2 spans', () => {
 
   it('traces pool.query under the caller span, also when the pool opens a new connection', async () => {
     const pool = mysql.createPool({ ...DB, connectionLimit: 2 });
-    const spans = await underParent(receiver, 'pool',
+    const spans = await underParent(
+      receiver,
+      'pool',
       () =>
         Promise.all([
           callback((cb) => pool.query(`INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`, ['secret-dave', 3], cb)),
@@ -125,7 +130,9 @@ describe('mysql2 spans', () => {
 
   it('traces execute (prepared statements) without their bind values', async () => {
     let rows: unknown;
-    const [span] = await underParent(receiver, 'execute',
+    const [span] = await underParent(
+      receiver,
+      'execute',
       () => callback((cb) => conn.execute(`SELECT name, qty FROM ${TABLE} WHERE name = ? AND qty < ?`, ['secret-erin', 100], cb)).then((r) => (rows = r)),
       1,
     );
@@ -137,7 +144,9 @@ describe('mysql2 spans', () => {
 
   it('traces a transaction: START TRANSACTION, the statements and COMMIT, in order', async () => {
     const c = await mysqlp.createConnection(DB);
-    const spans = await underParent(receiver, 'transaction',
+    const spans = await underParent(
+      receiver,
+      'transaction',
       async () => {
         await c.beginTransaction();
         await c.execute(`INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`, ['secret-frank', 5]);
@@ -266,7 +275,9 @@ describe('failing queries', () => {
     const c = await mysqlp.createConnection(DB);
     const insert = `INSERT INTO ${TABLE} (name, qty) VALUES (?, ?)`;
     let caught: MysqlError | undefined;
-    const spans = await underParent(receiver, 'duplicate',
+    const spans = await underParent(
+      receiver,
+      'duplicate',
       async () => {
         await c.execute(insert, ['secret-ivy', 1]);
         await c.execute(insert, ['secret-ivy', 2]).catch((e: MysqlError) => (caught = e));
@@ -286,7 +297,9 @@ describe('failing queries', () => {
     // Re-patched after enable(), mysql2's own format() is known to the instrumentation and
     // the bind values are inlined into the text: the sanitizer must take them out again.
     expect(instrumentation().isEnabled()).toBe(true);
-    const [span] = await underParent(receiver, 're-enabled',
+    const [span] = await underParent(
+      receiver,
+      're-enabled',
       () => callback((cb) => conn.query(`SELECT id FROM ${TABLE} WHERE name = ? AND qty = ?`, ["o'secret-hank\\", 12345], cb)),
       1,
     );

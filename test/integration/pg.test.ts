@@ -39,7 +39,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-
 function summaryOf(s: ReceivedSpan) {
   return {
     name: s.name,
@@ -72,10 +71,14 @@ describe('pg spans', () => {
   it('traces callback queries and never records bind values', async () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
-    const [span] = await underParent(receiver, 'callback',
+    const [span] = await underParent(
+      receiver,
+      'callback',
       () =>
         new Promise<void>((resolve, reject) =>
-          client.query(`INSERT INTO ${TABLE} (id, name, secret) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [1, 'ann', 'value-s3cr3t'], (err) => (err ? reject(err) : resolve())),
+          client.query(`INSERT INTO ${TABLE} (id, name, secret) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [1, 'ann', 'value-s3cr3t'], (err) =>
+            err ? reject(err) : resolve(),
+          ),
         ),
       1,
     );
@@ -87,7 +90,9 @@ describe('pg spans', () => {
 
   it('traces pool queries, transactions and prepared statements under the caller span', async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-    const spans = await underParent(receiver, 'pool-tx-prepared',
+    const spans = await underParent(
+      receiver,
+      'pool-tx-prepared',
       async () => {
         await pool.query(`SELECT count(*) FROM ${TABLE}`);
         const client = await pool.connect();
@@ -147,10 +152,7 @@ describe('pg spans', () => {
     const client = new pg.Client(DATABASE_URL);
     await client.connect();
     let caught: (Error & { code?: string }) | undefined;
-    const [span] = await underParent(receiver, 'failing',
-      () => client.query('SELECT * FROM hs_no_such_table').catch((e) => (caught = e)),
-      1,
-    );
+    const [span] = await underParent(receiver, 'failing', () => client.query('SELECT * FROM hs_no_such_table').catch((e) => (caught = e)), 1);
     // The same query without the instrumentation in the way, for comparison.
     const bare = await client.query({ text: 'SELECT * FROM hs_no_such_table' }).catch((e) => e);
     await client.end();
@@ -256,7 +258,9 @@ describe('pool metrics', () => {
     expect(metric.scope.name).toBe('healthspan');
     // Only healthspan's copy: the official instrumentation's own histogram is dropped.
     expect(new Set(receiver.metrics.filter((m) => m.name === 'db.client.operation.duration').map((m) => m.scope.name))).toEqual(new Set(['healthspan']));
-    expect(new Set(receiver.metrics.filter((m) => m.name.startsWith('db.client.connection.')).map((m) => m.scope.name))).toEqual(new Set(['healthspan-pg-pool']));
+    expect(new Set(receiver.metrics.filter((m) => m.name.startsWith('db.client.connection.')).map((m) => m.scope.name))).toEqual(
+      new Set(['healthspan-pg-pool']),
+    );
     const waits = receiver.metrics.filter((m) => m.name === 'db.client.connection.wait_time').at(-1)!;
     // The semantic conventions' advisory buckets (instrumentations/shared/buckets.ts).
     expect(waits.points[0].explicitBounds).toEqual([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]);

@@ -51,15 +51,15 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-
-
 const shape = (s: ReceivedSpan) => ({ name: s.name, kind: s.kind, text: s.attributes['db.query.text'], status: s.status.code });
 
 describe('node-redis', () => {
   it('names each command span by the command, under the caller span, without keys or values', async () => {
     const [k1, k2, k3] = [1, 2, 3].map((i) => `${KEY}nr-${i}`);
     const results: unknown[] = [];
-    const spans = await underParent(receiver, 'node-redis',
+    const spans = await underParent(
+      receiver,
+      'node-redis',
       async () => {
         results.push(await client.set(k1, `${VALUE}one`));
         results.push(await client.get(k1));
@@ -91,7 +91,9 @@ describe('node-redis', () => {
     const k = `${KEY}nr-multi`;
     let multi: unknown;
     let pipeline: unknown;
-    const spans = await underParent(receiver, 'node-redis-multi',
+    const spans = await underParent(
+      receiver,
+      'node-redis-multi',
       async () => {
         multi = await client.multi().set(k, `${VALUE}m`).get(k).exec();
         pipeline = await client.multi().set(k, `${VALUE}p1`).set(k, `${VALUE}p2`).execAsPipeline();
@@ -109,7 +111,13 @@ describe('node-redis', () => {
       { name: 'SET', kind: CLIENT, text: 'SET ?', status: SpanStatusCode.UNSET },
     ]);
     expect(spans.map((s) => s.attributes['healthspan.redis.batch'])).toEqual(['MULTI', 'MULTI', 'PIPELINE', 'PIPELINE']);
-    expect(spans[0].attributes).toEqual({ ...SERVER, 'db.operation.name': 'SET', 'db.query.text': 'SET ?', 'db.query.summary': 'SET', 'healthspan.redis.batch': 'MULTI' });
+    expect(spans[0].attributes).toEqual({
+      ...SERVER,
+      'db.operation.name': 'SET',
+      'db.query.text': 'SET ?',
+      'db.query.summary': 'SET',
+      'healthspan.redis.batch': 'MULTI',
+    });
     for (const s of spans) expect(exported(s)).not.toMatch(new RegExp(`sk-${RUN}|sv-${RUN}`));
   });
 
@@ -130,7 +138,9 @@ describe('ioredis', () => {
   it('names each command span by the command, under the caller span, without keys or values', async () => {
     const [k1, k2, k3] = [1, 2, 3].map((i) => `${KEY}io-${i}`);
     const results: unknown[] = [];
-    const spans = await underParent(receiver, 'ioredis',
+    const spans = await underParent(
+      receiver,
+      'ioredis',
       async () => {
         results.push(await io.set(k1, `${VALUE}one`));
         results.push(await io.get(k1));
@@ -156,7 +166,9 @@ describe('ioredis', () => {
     const k = `${KEY}io-batch`;
     let pipeline: unknown;
     let multi: unknown;
-    const spans = await underParent(receiver, 'ioredis-batch',
+    const spans = await underParent(
+      receiver,
+      'ioredis-batch',
       async () => {
         pipeline = await io.pipeline().set(k, `${VALUE}p`).get(k).exec();
         multi = await io.multi().set(k, `${VALUE}m`).get(k).exec();

@@ -74,7 +74,9 @@ describe('start({ spanProcessors })', () => {
     expect(span.kind).toBe(SpanKind.SERVER);
     expect(span.attributes).toMatchObject({ 'http.route': '/users/:id', 'url.path': '/users/42', 'http.response.status_code': 200 });
     expect(span.resource.attributes['service.name']).toBe('extensions-test');
-    expect(atEnding.seen.filter((s) => s.name === 'GET /users/:id')).toEqual([{ name: 'GET /users/:id', route: '/users/:id', summary: undefined, text: undefined }]);
+    expect(atEnding.seen.filter((s) => s.name === 'GET /users/:id')).toEqual([
+      { name: 'GET /users/:id', route: '/users/:id', summary: undefined, text: undefined },
+    ]);
   });
 
   it("sees a pg span with healthspan's db.query.summary and sanitized text, already at onEnding", async () => {

@@ -11,7 +11,11 @@ import { ROOT } from '../preload/child.ts';
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 
 function run(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'warn', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_loglevel: 'warn', npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -23,7 +27,11 @@ beforeAll(() => {
   // dist/ is built by the test command before vitest runs.
   const pack = run('npm', ['pack', '--pack-destination', base, '--silent'], ROOT);
   expect(pack.code, pack.out).toBe(0);
-  const tgz = pack.out.trim().split('\n').filter((l) => l.endsWith('.tgz')).at(-1)!;
+  const tgz = pack.out
+    .trim()
+    .split('\n')
+    .filter((l) => l.endsWith('.tgz'))
+    .at(-1)!;
   app = path.join(base, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -46,7 +54,16 @@ describe('npm install of the packed tarball', () => {
     expect(names).not.toContain('@grpc/grpc-js');
     expect(names).not.toContain('protobufjs');
     expect(names.sort()).toEqual(
-      ['@opentelemetry/api', 'cjs-module-lexer', 'es-module-lexer', 'healthspan', 'hookified', 'import-in-the-middle', 'keyv', 'module-details-from-path'].sort(),
+      [
+        '@opentelemetry/api',
+        'cjs-module-lexer',
+        'es-module-lexer',
+        'healthspan',
+        'hookified',
+        'import-in-the-middle',
+        'keyv',
+        'module-details-from-path',
+      ].sort(),
     );
   });
 
@@ -85,7 +102,7 @@ describe('types, as a TypeScript consumer sees them', () => {
       'const score: number | undefined = getHealth()?.score;',
       '// @ts-expect-error serviceName is a string',
       'start({ serviceName: 42 });',
-      "const extended: StartOptions = { ...options, spanProcessors: [], metricReaders: [], extraInstrumentations: [] };",
+      'const extended: StartOptions = { ...options, spanProcessors: [], metricReaders: [], extraInstrumentations: [] };',
       '// @ts-expect-error instrumentations is a list of names; objects go to extraInstrumentations',
       'start({ instrumentations: [{ instrumentationName: "x" }] });',
       'start(extended);',
@@ -104,7 +121,14 @@ describe('types, as a TypeScript consumer sees them', () => {
     writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')], ...compilerOptions },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(ROOT, 'node_modules/@types')],
+          ...compilerOptions,
+        },
         files,
       }),
     );
@@ -112,14 +136,14 @@ describe('types, as a TypeScript consumer sees them', () => {
   }
 
   it('type-checks ESM and CommonJS files with moduleResolution nodenext (skipLibCheck off)', () => {
-    for (const [file, lines] of Object.entries(consumer)) writeFileSync(path.join(app, file), lines.join('\n') + '\n');
+    for (const [file, lines] of Object.entries(consumer)) writeFileSync(path.join(app, file), `${lines.join('\n')}\n`);
     const r = typecheck(app, { module: 'nodenext', moduleResolution: 'nodenext' }, Object.keys(consumer));
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
   });
 
   it('type-checks with moduleResolution bundler', () => {
-    writeFileSync(path.join(app, 'bundled.ts'), consumer['esm.mts'].join('\n') + '\n');
+    writeFileSync(path.join(app, 'bundled.ts'), `${consumer['esm.mts'].join('\n')}\n`);
     const r = typecheck(app, { module: 'esnext', moduleResolution: 'bundler' }, ['bundled.ts']);
     expect(r.out).toBe('');
     expect(r.code).toBe(0);

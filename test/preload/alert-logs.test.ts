@@ -44,7 +44,10 @@ async function setup(env: Record<string, string>): Promise<{ receiver: OtlpRecei
 /** Waits for the fixture to print its first alert transition (from `onAlert`). */
 async function firstTransition(app: App): Promise<{ transition: string; alert: AlertJson }> {
   for (let i = 0; i < 100; i++) {
-    const line = app.stdout().split('\n').find((l) => l.startsWith('alert '));
+    const line = app
+      .stdout()
+      .split('\n')
+      .find((l) => l.startsWith('alert '));
     if (line) return JSON.parse(line.slice('alert '.length));
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -55,7 +58,11 @@ async function firstTransition(app: App): Promise<{ transition: string; alert: A
 const slowBurst = (app: App) => Promise.all(Array.from({ length: 20 }, () => get(`${app.url}/slow`)));
 const allSlow = (receiver: OtlpReceiver) => receiver.waitForSpans((all) => all.filter((s) => s.name === 'GET /slow').length >= 20);
 
-const transitions = (app: App) => app.stdout().split('\n').filter((l) => l.startsWith('alert ')).length;
+const transitions = (app: App) =>
+  app
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('alert ')).length;
 
 describe('alert log records under --import', () => {
   it('OTEL_LOGS_EXPORTER=otlp: one healthspan.alert record per transition, linked to the slow request span', async () => {
@@ -128,7 +135,9 @@ describe('alert log records under --import', () => {
     expect(receiver.logs).toEqual([]);
     const { signal } = await app.stop('SIGTERM');
     expect(signal).toBe('SIGTERM'); // the app has no handler: healthspan flushed, then re-raised it
-    expect(receiver.logs.map((l) => [l.eventName, l.attributes['alert.transition'], l.attributes['alert.key']])).toEqual([['healthspan.alert', 'fired', 'GET /slow']]);
+    expect(receiver.logs.map((l) => [l.eventName, l.attributes['alert.transition'], l.attributes['alert.key']])).toEqual([
+      ['healthspan.alert', 'fired', 'GET /slow'],
+    ]);
   });
 
   it('a failed log export is counted in healthspan.exporter.dropped{signal="logs"} and warned about', async () => {
@@ -145,7 +154,10 @@ describe('alert log records under --import', () => {
     let dropped: number | undefined;
     for (let i = 0; i < 60 && !dropped; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      dropped = findSample((await scrape(`http://127.0.0.1:${prom}/metrics`)).samples, 'healthspan_exporter_dropped_total', { signal: 'logs', reason: 'export_failed' })?.value;
+      dropped = findSample((await scrape(`http://127.0.0.1:${prom}/metrics`)).samples, 'healthspan_exporter_dropped_total', {
+        signal: 'logs',
+        reason: 'export_failed',
+      })?.value;
     }
     expect(dropped).toBe(1);
     expect(app.stderr()).toContain(`healthspan: warning: log export to ${receiver.url}/v1/logs failed (`);

@@ -17,7 +17,9 @@ export interface App {
 }
 
 const running = new Set<ChildProcess>();
-process.on('exit', () => running.forEach((p) => p.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
 
 /**
  * Spawns `node <flags> <script>` from the repo root (so `healthspan/register` resolves to

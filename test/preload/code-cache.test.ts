@@ -19,7 +19,13 @@ const files = () => {
     return [];
   }
 };
-const env = (extra: Record<string, string> = {}) => ({ TMPDIR: tmp, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  TMPDIR: tmp,
+  OTEL_TRACES_EXPORTER: 'none',
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_LOGS_EXPORTER: 'none',
+  ...extra,
+});
 
 async function runLazyApp(extra: Record<string, string> = {}) {
   const r = await runScript(['--import', 'healthspan/register'], fixture('lazy.cjs'), env(extra));

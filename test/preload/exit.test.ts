@@ -2,7 +2,7 @@
 // collector does (issue 12). These are the only wall-clock assertions of the suite, because
 // the issue asks for exit-time bounds: each is measured from the `done <ms>` line the child
 // prints when its work is over to the child's 'exit' event here, on the same clock, and
-// leaves room for a loaded 2-core machine (what runs in between — beforeExit, one export
+// leaves room for a loaded machine (what runs in between — beforeExit, one export
 // attempt, process teardown, the pipe to us — takes tens of milliseconds when idle).
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -26,7 +26,11 @@ function runTimed(env: Record<string, string>): Promise<Timed> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OTEL_') && !k.startsWith('HEALTHSPAN_')) base[k] = v;
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'healthspan/register', fixture('work-then-exit.mjs')], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'healthspan/register', fixture('work-then-exit.mjs')], {
+      cwd: ROOT,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d));
@@ -63,7 +67,9 @@ describe('a process that ends on its own', () => {
     const closed = await freePort();
     const r = await runTimed({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://localhost:${closed}`, HEALTHSPAN_PROMETHEUS_PORT: String(await freePort()) });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/trace export to http:\/\/localhost:\d+\/v1\/traces failed \(connect ECONNREFUSED [^)]+\); 2 spans dropped, 2 in total \(healthspan\.exporter\.dropped\)/);
+    expect(r.stderr).toMatch(
+      /trace export to http:\/\/localhost:\d+\/v1\/traces failed \(connect ECONNREFUSED [^)]+\); 2 spans dropped, 2 in total \(healthspan\.exporter\.dropped\)/,
+    );
     // Was ~8 s: the exporter retried five times, its timers keeping the process alive.
     expect(r.afterWork).toBeLessThan(1000);
   });
@@ -90,7 +96,9 @@ describe('a process that ends on its own', () => {
       HEALTHSPAN_EXIT_FLUSH_TIMEOUT: '200',
     });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('warning: the process exited before 2 spans could be exported (the flush at exit waits at most 200 ms, HEALTHSPAN_EXIT_FLUSH_TIMEOUT)');
+    expect(r.stderr).toContain(
+      'warning: the process exited before 2 spans could be exported (the flush at exit waits at most 200 ms, HEALTHSPAN_EXIT_FLUSH_TIMEOUT)',
+    );
   });
 
   it('still exports everything at exit when the collector answers', async () => {
@@ -122,7 +130,10 @@ describe('the OTLP exporter', () => {
     closers.push(() => receiver.close());
     // A dropped connection: retried after the exporters' backoff (about 1 s), not at once.
     receiver.setFailure('reset');
-    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
     try {
       expect((await get(`${app.url}/hello`)).status).toBe(200);
       await until('a first, refused export', () => receiver.requests.some((r) => r.path === '/v1/traces'));

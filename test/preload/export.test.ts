@@ -110,7 +110,7 @@ describe('HEALTHSPAN_DB_CONNECT_SPANS=true', () => {
 });
 
 describe('our own outgoing calls', () => {
-  it('leave the app\'s http.client.request.duration alone: failing OTLP exports are not recorded, the app\'s calls are', async () => {
+  it("leave the app's http.client.request.duration alone: failing OTLP exports are not recorded, the app's calls are", async () => {
     const [prom, dead] = [await freePort(), await freePort()];
     const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`, // nothing listens: every export fails
@@ -127,7 +127,9 @@ describe('our own outgoing calls', () => {
       let dropped = 0;
       for (let i = 0; i < 50 && dropped === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        dropped = (await scrape(`http://127.0.0.1:${prom}/metrics`)).samples.filter((m) => m.name === 'healthspan_exporter_dropped_total').reduce((n, m) => n + m.value, 0);
+        dropped = (await scrape(`http://127.0.0.1:${prom}/metrics`)).samples
+          .filter((m) => m.name === 'healthspan_exporter_dropped_total')
+          .reduce((n, m) => n + m.value, 0);
       }
       expect(dropped).toBeGreaterThan(0);
       const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);
@@ -155,7 +157,8 @@ describe('sampling', () => {
     try {
       for (const id of [1, 2, 3]) expect((await get(`${app.url}/users/${id}`)).status).toBe(200);
       // An export may have caught only the first queries: wait for one taken after all three.
-      const selects = async () => (await receiver.waitForMetric('db.client.operation.duration')).points.find((p) => p.attributes['db.query.summary'] === 'SELECT')?.count;
+      const selects = async () =>
+        (await receiver.waitForMetric('db.client.operation.duration')).points.find((p) => p.attributes['db.query.summary'] === 'SELECT')?.count;
       for (let i = 0; i < 50 && (await selects()) !== 3; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await selects()).toBe(3);
       await new Promise((r) => setTimeout(r, 300));

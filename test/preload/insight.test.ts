@@ -17,10 +17,12 @@ describe('insight under --import', () => {
     const posts: { transition: string; alert: { rule: string; key: string } }[] = [];
     const hook = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => (body += c)).on('end', () => {
-        posts.push(JSON.parse(body));
-        res.end();
-      });
+      req
+        .on('data', (c) => (body += c))
+        .on('end', () => {
+          posts.push(JSON.parse(body));
+          res.end();
+        });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const prom = await freePort();
@@ -59,7 +61,13 @@ describe('insight under --import', () => {
         const now = await insight();
         const keys = now.alerts.map((a: { rule: string; key: string }) => `${a.rule} ${a.key}`);
         const gauge = findSample((await scrape(`http://127.0.0.1:${prom}/metrics`)).samples, 'healthspan_health_score')?.value;
-        return expected.every((k) => keys.includes(k)) && now.health.score < before.health.score - 20 && gauge !== undefined && Math.abs(gauge - now.health.score) <= 5 && now;
+        return (
+          expected.every((k) => keys.includes(k)) &&
+          now.health.score < before.health.score - 20 &&
+          gauge !== undefined &&
+          Math.abs(gauge - now.health.score) <= 5 &&
+          now
+        );
       });
       expect(health.score).toBeLessThan(before.health.score - 20);
       expect(health.components.find((c: { name: string }) => c.name === 'errors').score).toBe(0);
@@ -71,16 +79,29 @@ describe('insight under --import', () => {
       expect(slowQuery.split.topQueries[0].summary).toBe('SELECT pg_class');
       const slowRoute = routes.find((r: { route: string }) => r.route === 'GET /slow');
       expect(slowRoute.split).toBeUndefined();
-      expect(health.recommendations).toContainEqual(expect.stringMatching(/^GET \/slow-query is slow: p95 \d+ ms against 100 ms\. Most of its time \(\d+(\.\d)?%\) is in the database, mostly "SELECT pg_class" \(\d+(\.\d)?%\)\.$/));
-      expect(health.recommendations).toContainEqual(expect.stringMatching(/^N\+1 pattern: 6 sequential "SELECT pg_namespace" queries per GET \/orders request \(\d+ ms\), once in the last 60 s\. Load the rows/));
+      expect(health.recommendations).toContainEqual(
+        expect.stringMatching(
+          /^GET \/slow-query is slow: p95 \d+ ms against 100 ms\. Most of its time \(\d+(\.\d)?%\) is in the database, mostly "SELECT pg_class" \(\d+(\.\d)?%\)\.$/,
+        ),
+      );
+      expect(health.recommendations).toContainEqual(
+        expect.stringMatching(
+          /^N\+1 pattern: 6 sequential "SELECT pg_namespace" queries per GET \/orders request \(\d+ ms\), once in the last 60 s\. Load the rows/,
+        ),
+      );
       // GET /orders (6 × ~13 ms) sits near the 100 ms threshold: whether it is slow is left out.
-      const fired = alerts.map((a: { rule: string; key: string }) => `${a.rule} ${a.key}`).filter((k: string) => k !== 'slow_request GET /orders').sort();
+      const fired = alerts
+        .map((a: { rule: string; key: string }) => `${a.rule} ${a.key}`)
+        .filter((k: string) => k !== 'slow_request GET /orders')
+        .sort();
       expect(fired).toEqual(expected.slice().sort());
       const nPlusOne = alerts.find((a: { rule: string }) => a.rule === 'n_plus_one');
       expect(nPlusOne.message).toMatch(/^N\+1: 6 sequential "SELECT pg_namespace" queries per GET \/orders request/);
       expect(health.score).toBeGreaterThanOrEqual(0);
       expect(health.components.map((c: { name: string }) => c.name)).toContain('responseTime');
-      expect(app.stderr()).toMatch(/healthspan: warning: alert fired \[\w+\] slow route GET \/slow: p95 [\d,]+ ms over 100 ms, \d+ requests in the last 60 s \(trace [0-9a-f]{32}\)/);
+      expect(app.stderr()).toMatch(
+        /healthspan: warning: alert fired \[\w+\] slow route GET \/slow: p95 [\d,]+ ms over 100 ms, \d+ requests in the last 60 s \(trace [0-9a-f]{32}\)/,
+      );
       const spans = await receiver.waitForSpans((all) => all.some((s) => s.resource['service.name'] === 'insight-app' && s.name === 'GET /slow'));
       const slow = spans.find((s) => s.resource['service.name'] === 'insight-app' && s.name === 'GET /slow')!;
       // The severity follows the span's own duration (120 ms asked, more on a loaded machine).
@@ -94,7 +115,9 @@ describe('insight under --import', () => {
       // The same transitions as metrics: one firing per alert, and the active-alerts gauge.
       const metrics = await scrape(`http://127.0.0.1:${prom}/metrics`);
       const firing = (rule: string) =>
-        metrics.samples.filter((m) => m.name === 'healthspan_alerts_total' && m.labels.alert_rule === rule && m.labels.alert_state === 'firing').reduce((n, m) => n + m.value, 0);
+        metrics.samples
+          .filter((m) => m.name === 'healthspan_alerts_total' && m.labels.alert_rule === rule && m.labels.alert_state === 'firing')
+          .reduce((n, m) => n + m.value, 0);
       expect(firing('n_plus_one')).toBe(1);
       expect(firing('slow_query')).toBe(1);
       expect(firing('slow_request')).toBe(alerts.filter((a: { rule: string }) => a.rule === 'slow_request').length);

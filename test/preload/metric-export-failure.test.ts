@@ -35,7 +35,11 @@ describe('a metric export that never gets an answer', () => {
     });
     try {
       await until('three failed exports', () => (app.stderr().match(/metric export to \S+ failed/g) ?? []).length >= 3, 20_000);
-      expect(app.stderr()).toMatch(new RegExp(`metric export to http://127\\.0\\.0\\.1:${port}\\S* failed \\(no answer within 450 ms\\); \\d+ data points dropped, \\d+ in total \\(healthspan\\.exporter\\.dropped\\)`));
+      expect(app.stderr()).toMatch(
+        new RegExp(
+          `metric export to http://127\\.0\\.0\\.1:${port}\\S* failed \\(no answer within 450 ms\\); \\d+ data points dropped, \\d+ in total \\(healthspan\\.exporter\\.dropped\\)`,
+        ),
+      );
       expect(app.stderr()).not.toMatch(/timed out/i);
       expect(app.stderr()).not.toMatch(/PeriodicExportingMetricReader/);
     } finally {

@@ -31,11 +31,16 @@ describe(`Node ${VERSION} (module.register loader thread)`, () => {
 
   it('hooks the ESM app before its first import: same trace shape as on Node 24', async () => {
     const service = 'svc-node-22-19';
-    const app = await startApp(['--import', 'healthspan/register'], fixture('app.mjs'), {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_SERVICE_NAME: service,
-    }, { node });
+    const app = await startApp(
+      ['--import', 'healthspan/register'],
+      fixture('app.mjs'),
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_SERVICE_NAME: service,
+      },
+      { node },
+    );
     try {
       expect((await get(`${app.url}/users/7`)).body).toBe('{"id":7,"n":8,"inner":"hello"}');
       await expectUserTrace(receiver, service, 7);

@@ -7,7 +7,11 @@ import { fixture, ROOT, until } from './child.ts';
 
 async function wrapped() {
   // Its own process group, as a shell gives a job; pipes, not a terminal.
-  const proc = spawn(process.execPath, ['scripts/node.cjs', process.execPath, fixture('sigint-count.mjs')], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['scripts/node.cjs', process.execPath, fixture('sigint-count.mjs')], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -20,10 +24,13 @@ describe('scripts/node.cjs', () => {
   it.each([
     ['its process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT')],
     ['the wrapper alone (kill <pid>)', (pid: number) => process.kill(pid, 'SIGINT')],
-    ['the group, then the wrapper again (npm forwarding its copy)', (pid: number) => {
-      process.kill(-pid, 'SIGINT');
-      setTimeout(() => process.kill(pid, 'SIGINT'), 50);
-    }],
+    [
+      'the group, then the wrapper again (npm forwarding its copy)',
+      (pid: number) => {
+        process.kill(-pid, 'SIGINT');
+        setTimeout(() => process.kill(pid, 'SIGINT'), 50);
+      },
+    ],
   ])('a SIGINT to %s reaches the command exactly once, and it exits cleanly', async (_, send) => {
     const w = await wrapped();
     expect(w.child).not.toBe(w.proc.pid);

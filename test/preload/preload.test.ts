@@ -67,7 +67,7 @@ describe('the app is unchanged by the preload', () => {
         const [a, b] = await Promise.all([get(bare.url + path), get(traced.url + path)]);
         expect(b, path).toEqual(a);
       }
-      const fail = await get(traced.url + '/fail');
+      const fail = await get(`${traced.url}/fail`);
       expect(fail.status).toBe(500);
       expect(fail.body).toBe('error: relation "no_such_table_here" does not exist');
     } finally {
@@ -83,7 +83,10 @@ describe('an app whose handler throws', () => {
       const app = await startApp(flags, fixture('throwing-app.mjs'), { OTEL_TRACES_EXPORTER: 'none' });
       await fetch(`${app.url}/throw`).catch(() => undefined);
       const { code, signal } = await app.exited;
-      const firstErrorLine = app.stderr().split('\n').find((l) => l.startsWith('Error: '));
+      const firstErrorLine = app
+        .stderr()
+        .split('\n')
+        .find((l) => l.startsWith('Error: '));
       outcomes.push({ code, signal, firstErrorLine });
     }
     expect(outcomes[0]).toEqual({ code: 1, signal: null, firstErrorLine: 'Error: boom from handler' });
@@ -156,7 +159,10 @@ describe('collector down for the whole run', () => {
       };
       const total = await until('dropped spans to be counted', async () => (await droppedTraces()) || false);
       expect(total).toBeLessThanOrEqual(400);
-      const warnings = app.stderr().split('\n').filter((l) => (l.startsWith('healthspan: warning:') || l.startsWith('healthspan: error:')) && /export|otel/.test(l));
+      const warnings = app
+        .stderr()
+        .split('\n')
+        .filter((l) => (l.startsWith('healthspan: warning:') || l.startsWith('healthspan: error:')) && /export|otel/.test(l));
       expect(warnings.length).toBeGreaterThanOrEqual(1);
       expect(warnings.length).toBeLessThanOrEqual(3);
       expect(warnings.join('\n')).toContain(`trace export to http://127.0.0.1:${dead}/v1/traces failed`);
@@ -205,8 +211,15 @@ describe('lifecycle', () => {
     expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
-  it.each([['--import', 'app.mjs'], ['--require', 'app.cjs']])('HEALTHSPAN_STRICT=true (%s): exit code 1 before the app runs, and only the list of problems', async (flag, app) => {
-    const r = await runScript([flag, 'healthspan/register'], fixture(app), { HEALTHSPAN_STRICT: 'true', OTEL_BSP_MAX_QUEUE_SIZE: 'lots', HEALTHSPAN_SLOW_QUERY_MS: '0.2' });
+  it.each([
+    ['--import', 'app.mjs'],
+    ['--require', 'app.cjs'],
+  ])('HEALTHSPAN_STRICT=true (%s): exit code 1 before the app runs, and only the list of problems', async (flag, app) => {
+    const r = await runScript([flag, 'healthspan/register'], fixture(app), {
+      HEALTHSPAN_STRICT: 'true',
+      OTEL_BSP_MAX_QUEUE_SIZE: 'lots',
+      HEALTHSPAN_SLOW_QUERY_MS: '0.2',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     // No stack, no `problems: [...]` dump, no "using <default>": nothing is used, nothing starts.

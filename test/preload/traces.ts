@@ -20,12 +20,7 @@ export async function expectUserTrace(receiver: OtlpReceiver, serviceName: strin
     })
     .sort();
   expect(shape).toEqual(
-    [
-      `GET /users/:id [${SERVER}] <- root`,
-      `GET [${CLIENT}] <- GET /users/:id`,
-      `GET /hello [${SERVER}] <- GET`,
-      `SELECT [${CLIENT}] <- GET /users/:id`,
-    ].sort(),
+    [`GET /users/:id [${SERVER}] <- root`, `GET [${CLIENT}] <- GET /users/:id`, `GET /hello [${SERVER}] <- GET`, `SELECT [${CLIENT}] <- GET /users/:id`].sort(),
   );
   expect(root.attributes['http.route']).toBe('/users/:id');
   expect(root.attributes['http.response.status_code']).toBe(200);
@@ -43,4 +38,3 @@ export async function expectUserTrace(receiver: OtlpReceiver, serviceName: strin
   expect(root.resource['telemetry.distro.name']).toBe('healthspan');
   return trace;
 }
-

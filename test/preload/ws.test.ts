@@ -99,7 +99,9 @@ describe('socket.io', () => {
     try {
       const reply = await new Promise((r) => socket.emit('hello', 'ann', r));
       expect(reply).toBe('hi ann');
-      const spans = await receiver.waitForSpans((s) => s.some((x) => x.resource['service.name'] === 'sio' && x.scope.name === '@opentelemetry/instrumentation-socket.io'));
+      const spans = await receiver.waitForSpans((s) =>
+        s.some((x) => x.resource['service.name'] === 'sio' && x.scope.name === '@opentelemetry/instrumentation-socket.io'),
+      );
       const mine = spans.filter((s) => s.resource['service.name'] === 'sio');
       expect(mine.some((s) => s.scope.name === 'healthspan-ws')).toBe(false);
       const { samples } = await scrape(`http://127.0.0.1:${prom}/metrics`);

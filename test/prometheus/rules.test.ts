@@ -94,7 +94,8 @@ describe('Grafana dashboard docs/grafana/healthspan.json', () => {
         if (!t.expr?.trim()) problems.push(`${where}/${t.refId}: empty expr`);
         if (refIds.has(t.refId)) problems.push(`${where}: duplicate refId ${t.refId}`);
         refIds.add(t.refId);
-        if (t.datasource?.type !== 'prometheus' || t.datasource?.uid !== '${datasource}') problems.push(`${where}/${t.refId}: datasource is ${JSON.stringify(t.datasource)}`);
+        if (t.datasource?.type !== 'prometheus' || t.datasource?.uid !== '${datasource}')
+          problems.push(`${where}/${t.refId}: datasource is ${JSON.stringify(t.datasource)}`);
         // Every selector of a healthspan metric honours the variables.
         for (const m of (t.expr ?? '').matchAll(/\b([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)) {
           if (!m[2].includes('job=~"$job"') || !m[2].includes('instance=~"$instance"')) problems.push(`${where}/${t.refId}: ${m[0]} ignores $job/$instance`);
@@ -126,7 +127,8 @@ describe('Grafana dashboard docs/grafana/healthspan.json', () => {
     const jaegerSearch = '${jaeger_url:raw}/search?service=${service}';
     const dashboardLinks = d.links ?? [];
     expect(dashboardLinks.some((l) => l.url.startsWith(jaegerSearch) && l.url.includes(slowTag) && l.targetBlank)).toBe(true);
-    const byTitle = (t: string) => panels.find((p) => p.title === t) as (typeof panels)[number] & { fieldConfig?: { defaults?: { links?: { url: string }[] } }; description?: string };
+    const byTitle = (t: string) =>
+      panels.find((p) => p.title === t) as (typeof panels)[number] & { fieldConfig?: { defaults?: { links?: { url: string }[] } }; description?: string };
     // A data link per row of the slowest routes (that route's operation), and on the alerts panel.
     const slowest = byTitle('Slowest routes (dashboard time range)');
     expect(slowest.fieldConfig?.defaults?.links?.[0]?.url).toContain('&operation=${__data.fields.Method}%20${__data.fields.Route}');
@@ -138,13 +140,18 @@ describe('Grafana dashboard docs/grafana/healthspan.json', () => {
     for (const p of panels.filter((x) => isPrometheus(x.datasource))) {
       for (const t of p.targets ?? []) expect((t as typeof t & { exemplar?: boolean }).exemplar, `panel ${p.id}/${t.refId}`).toBe(false);
     }
-    for (const url of [...dashboardLinks.map((l) => l.url), ...panels.flatMap((p) => ((p as typeof slowest).fieldConfig?.defaults?.links ?? []).map((l) => l.url))]) {
+    for (const url of [
+      ...dashboardLinks.map((l) => l.url),
+      ...panels.flatMap((p) => ((p as typeof slowest).fieldConfig?.defaults?.links ?? []).map((l) => l.url)),
+    ]) {
       if (url.includes('jaeger_url')) expect(url, 'the Jaeger URL is not percent-encoded').toMatch(/^\$\{jaeger_url:raw\}\//);
     }
   });
 
   it('covers the panels the docs promise', () => {
-    const all = panelQueries(d).map((q) => q.expr).join('\n');
+    const all = panelQueries(d)
+      .map((q) => q.expr)
+      .join('\n');
     for (const metric of [
       'healthspan_health_score',
       'healthspan_health_component_score',
@@ -186,8 +193,14 @@ describe('the rules file docs/prometheus/healthspan-rules.yml', () => {
     const cases = [...tests.matchAll(/alertname:\s*(\w+)\s*\n\s*exp_alerts:(\s*\[\])?/g)];
     for (const name of ALERTS) {
       const mine = cases.filter((c) => c[1] === name);
-      expect(mine.some((c) => !c[2]), `${name} fires in some case`).toBe(true);
-      expect(mine.some((c) => c[2]), `${name} has a case with exp_alerts: []`).toBe(true);
+      expect(
+        mine.some((c) => !c[2]),
+        `${name} fires in some case`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => c[2]),
+        `${name} has a case with exp_alerts: []`,
+      ).toBe(true);
     }
   });
 });
@@ -237,7 +250,10 @@ describe.skipIf(!promtool)(promtool ? `promtool (${promtool})` : `promtool (${sk
 
   it('a broken query is caught (the check above can fail)', () => {
     const file = join(tmp, 'broken.yml');
-    writeFileSync(file, rulesFile([{ record: 'healthspan_dashboard:broken', expr: 'histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_bucket[5m]))' }]));
+    writeFileSync(
+      file,
+      rulesFile([{ record: 'healthspan_dashboard:broken', expr: 'histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_bucket[5m]))' }]),
+    );
     const { code } = run(['check', 'rules', file]);
     expect(code).not.toBe(0);
   });

@@ -124,12 +124,14 @@ export function panelQueries(d: Dashboard): PanelQuery[] {
   return queryPanels(d)
     .filter((p) => isPrometheus(p.datasource))
     .flatMap((p) =>
-      (p.targets ?? []).filter((t) => isPrometheus(t.datasource ?? p.datasource)).map((t) => ({
-        name: `panel ${p.id}/${t.refId} "${p.title}"`,
-        record: `healthspan_dashboard:panel_${p.id}_${t.refId}`,
-        panelTitle: p.title,
-        expr: t.expr ?? '',
-      })),
+      (p.targets ?? [])
+        .filter((t) => isPrometheus(t.datasource ?? p.datasource))
+        .map((t) => ({
+          name: `panel ${p.id}/${t.refId} "${p.title}"`,
+          record: `healthspan_dashboard:panel_${p.id}_${t.refId}`,
+          panelTitle: p.title,
+          expr: t.expr ?? '',
+        })),
     );
 }
 

@@ -9,7 +9,11 @@ import pg from 'pg';
 import { createAdminHandler, createCache, shutdown } from 'healthspan';
 
 const SCHEMA = `hs_scn_${process.pid}`;
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 10, options: `-c search_path=${SCHEMA}` });
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  max: 10,
+  options: `-c search_path=${SCHEMA}`,
+});
 const cache = createCache({ name: 'products', namespace: `${SCHEMA}-products`, ttl: 60_000, l2: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
 cache.on('error', () => {}); // counted in its stats; the app does not care
 const admin = createAdminHandler();
@@ -44,7 +48,9 @@ async function setUp() {
     await c.query('CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL, price numeric NOT NULL)');
     await c.query('CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL)');
     await c.query('CREATE TABLE items (id int PRIMARY KEY, order_id int NOT NULL, product_id int NOT NULL, qty int NOT NULL)');
-    await c.query("INSERT INTO products SELECT i, 'product ' || i || CASE WHEN i % 7 = 0 THEN ' lamp' ELSE ' chair' END, i % 90 + 9.5 FROM generate_series(1, 2000) i");
+    await c.query(
+      "INSERT INTO products SELECT i, 'product ' || i || CASE WHEN i % 7 = 0 THEN ' lamp' ELSE ' chair' END, i % 90 + 9.5 FROM generate_series(1, 2000) i",
+    );
     await c.query("INSERT INTO orders SELECT i, 'customer ' || i FROM generate_series(1, 200) i");
     await c.query('INSERT INTO items SELECT i, (i - 1) / 12 + 1, i % 2000 + 1, i % 3 + 1 FROM generate_series(1, 2400) i');
     await c.query('CREATE INDEX ON items (order_id)');
@@ -74,7 +80,10 @@ async function handle(req, res) {
   const parts = url.pathname.split('/').filter(Boolean);
   if (parts[0] === 'products' && parts.length === 2) {
     const id = faults.coldCache ? 100_000 + Math.floor(Math.random() * 1e9) : Number(parts[1]);
-    const product = await cache.wrap(`product:${id}`, async () => (await pool.query('SELECT id, name, price FROM products WHERE id = $1', [id])).rows[0] ?? null);
+    const product = await cache.wrap(
+      `product:${id}`,
+      async () => (await pool.query('SELECT id, name, price FROM products WHERE id = $1', [id])).rows[0] ?? null,
+    );
     return json(res, 200, product);
   }
   if (parts[0] === 'search') {

@@ -69,7 +69,9 @@ function ownStallMs(ms: number): number {
   const from = Date.now() - ms;
   return Math.max(0, ...stalls.filter((s) => s.at >= from).map((s) => s.maxMs));
 }
-process.on('exit', () => running.forEach((p) => p.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
 
 /**
  * Starts the app. Thresholds stay at their defaults; `env` may set what a scenario is about
@@ -77,7 +79,8 @@ process.on('exit', () => running.forEach((p) => p.kill('SIGKILL')));
  */
 export async function startScenarioApp({ env = {}, nodeFlags = [] }: { env?: Record<string, string>; nodeFlags?: string[] } = {}): Promise<ScenarioApp> {
   const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OTEL_') && !k.startsWith('HEALTHSPAN_') && k !== 'NODE_OPTIONS') base[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('OTEL_') && !k.startsWith('HEALTHSPAN_') && k !== 'NODE_OPTIONS') base[k] = v;
   const proc = spawn(process.execPath, [...nodeFlags, '--import', 'healthspan/register', join(ROOT, 'test/scenarios/app.mjs')], {
     cwd: ROOT,
     env: {
@@ -138,7 +141,10 @@ function fetchText(url: string): Promise<string> {
     http
       .get(url, { agent: false, timeout: 10_000 }, (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (body += d))
+          .on('end', () => resolve(body));
       })
       .on('timeout', function (this: http.ClientRequest) {
         this.destroy(new Error(`no answer from ${url}`));
@@ -168,7 +174,10 @@ export function load(base: string, { concurrency, paths, paceMs = 0 }: { concurr
       http
         .get(`${base}${path}`, { agent, timeout: 30_000 }, (res) => {
           statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-          res.resume().on('end', resolve).on('error', () => resolve());
+          res
+            .resume()
+            .on('end', resolve)
+            .on('error', () => resolve());
         })
         .on('timeout', function (this: http.ClientRequest) {
           this.destroy();
@@ -247,10 +256,12 @@ export async function watch(app: ScenarioApp, o: Observation, since: number, tim
     }
     record(o, last, since);
     // Nothing expected: watch the whole time for anything that should not fire.
-    const complete = Object.keys(o.expected).length > 0 && Object.entries(o.expected).every(([k, bands]) => {
-      const a = last!.alerts.find((x) => `${x.rule} ${x.key}` === k);
-      return a && bands.includes(a.severity);
-    });
+    const complete =
+      Object.keys(o.expected).length > 0 &&
+      Object.entries(o.expected).every(([k, bands]) => {
+        const a = last!.alerts.find((x) => `${x.rule} ${x.key}` === k);
+        return a && bands.includes(a.severity);
+      });
     if (complete && doneAt === undefined) doneAt = Date.now();
     if ((doneAt !== undefined && Date.now() >= doneAt + extraMs) || Date.now() > deadline) break;
     await sleep(500);
@@ -284,7 +295,9 @@ export function report(file: string, all: Observation[]): void {
   const lines = all.map((o) => {
     const want = Object.keys(o.expected);
     const found = want.filter((k) => o.detected[k] && o.expected[k].includes(o.detected[k].severity));
-    const detect = want.map((k) => (o.detected[k] ? `${k}: ${o.detected[k].severity} after ${(o.detected[k].afterMs / 1000).toFixed(1)} s` : `${k}: missed`)).join('; ');
+    const detect = want
+      .map((k) => (o.detected[k] ? `${k}: ${o.detected[k].severity} after ${(o.detected[k].afterMs / 1000).toFixed(1)} s` : `${k}: missed`))
+      .join('; ');
     return `${o.scenario}: recall ${found.length}/${want.length}, false alerts ${o.falseAlerts.length}${o.falseAlerts.length ? ` (${o.falseAlerts.join(', ')})` : ''}, score before ${o.scoreBefore ?? '–'} / during ${o.scoreDuring ?? '–'} / after ${o.scoreAfter ?? '–'}${detect ? `; ${detect}` : ''}${o.notes.length ? `; ${o.notes.join('; ')}` : ''}`;
   });
   console.log(`scenarios (${file}):\n  ${lines.join('\n  ')}`);

@@ -43,7 +43,12 @@ describe('start, load, faults and recovery in one app', { timeout: 400_000 }, ()
       const run = autocannon({ url: app.url, connections: 20, duration: 10, requests });
       const loadStart = Date.now();
       let done = false;
-      const result = new Promise<autocannon.Result>((resolve) => run.once('done', (r: autocannon.Result) => ((done = true), resolve(r))));
+      const result = new Promise<autocannon.Result>((resolve) =>
+        run.once('done', (r: autocannon.Result) => {
+          done = true;
+          resolve(r);
+        }),
+      );
       while (!done) {
         record(hard, await app.analytics(), loadStart);
         await sleep(1000);
@@ -94,7 +99,9 @@ describe('start, load, faults and recovery in one app', { timeout: 400_000 }, ()
         }
         await sleep(1000);
       }
-      faults.notes.push(`resolved after ${ruleKeys.map((k) => `${k.split(' ')[0]} ${resolvedAfter[k] !== undefined ? `${(resolvedAfter[k] / 1000).toFixed(0)} s` : 'never'}`).join(', ')}`);
+      faults.notes.push(
+        `resolved after ${ruleKeys.map((k) => `${k.split(' ')[0]} ${resolvedAfter[k] !== undefined ? `${(resolvedAfter[k] / 1000).toFixed(0)} s` : 'never'}`).join(', ')}`,
+      );
       expect(Object.keys(resolvedAfter).sort()).toEqual(ruleKeys.slice().sort());
       const back = await app.analytics();
       faults.scoreAfter = back.health.score;

@@ -24,7 +24,8 @@ const UPDATE = process.env.HEALTHSPAN_UPDATE_SEMCONV === '1';
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const promtool = findBinary('promtool');
 /** What Prometheus 2.x sends: OpenMetrics first. */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
 
 interface Run {
   spans: ReceivedSpan[];
@@ -73,7 +74,7 @@ async function run(name: 'bare' | 'routers', env: Record<string, string> = {}): 
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  // The two apps one after the other: they share the databases and a 2-core machine.
+  // The two apps one after the other: they share the databases and the CPUs.
   bare = await run('bare', { HEALTHSPAN_HTTP_ROUTE_LIMIT: '20' });
   routers = await run('routers', { HEALTHSPAN_METRICS_DURATION_BUCKETS: 'fine' });
 }, 180_000);
@@ -161,7 +162,13 @@ describe('http.route only when the route is known', () => {
     const notFound = server.filter((s) => s.attributes['http.response.status_code'] === 404);
     expect(notFound).toHaveLength(60);
     expect(notFound.every((s) => s.name === 'GET' && s.attributes['http.route'] === undefined)).toBe(true);
-    expect([...new Set(server.map((s) => s.attributes['http.route']).filter((r) => r !== undefined))].sort()).toEqual(['/chat', '/fail', '/hello', '/rooms/:id', '/users/:id']);
+    expect([...new Set(server.map((s) => s.attributes['http.route']).filter((r) => r !== undefined))].sort()).toEqual([
+      '/chat',
+      '/fail',
+      '/hello',
+      '/rooms/:id',
+      '/users/:id',
+    ]);
     // The cap was 20 templates: the 60 scanner paths would have filled it three times over.
     expect(labelValues(bare.samples, 'http_server_request_duration_count', 'http_route')).toEqual([undefined, '/fail', '/hello', '/users/:id'].sort());
     expect(bare.samples.find((s) => s.name === 'healthspan_http_route_folded_total')?.value).toBe(0);
@@ -169,7 +176,9 @@ describe('http.route only when the route is known', () => {
 
   it('express, fastify and koa requests no route matched have no http.route and are named by the method', () => {
     const server = routers.spans.filter((s) => s.kind === 2 && s.scope.name === 'healthspan-http-server');
-    const byPath = Object.fromEntries(server.map((s) => [s.attributes['url.path'], { name: s.name, route: s.attributes['http.route'], status: s.attributes['http.response.status_code'] }]));
+    const byPath = Object.fromEntries(
+      server.map((s) => [s.attributes['url.path'], { name: s.name, route: s.attributes['http.route'], status: s.attributes['http.response.status_code'] }]),
+    );
     expect(byPath).toMatchObject({
       '/items/7': { name: 'GET /items/:id', route: '/items/:id', status: 200 },
       '/missing': { name: 'GET', route: undefined, status: 404 },
@@ -178,7 +187,9 @@ describe('http.route only when the route is known', () => {
       '/kitems/7': { name: 'GET /kitems/:id', route: '/kitems/:id', status: 200 },
       '/kmissing': { name: 'GET', route: undefined, status: 404 },
     });
-    expect(labelValues(routers.samples, 'http_server_request_duration_count', 'http_route')).toEqual([undefined, '/fitems/:id', '/items/:id', '/kitems/:id'].sort());
+    expect(labelValues(routers.samples, 'http_server_request_duration_count', 'http_route')).toEqual(
+      [undefined, '/fitems/:id', '/items/:id', '/kitems/:id'].sort(),
+    );
   });
 
   it('an unknown method is named HTTP, with the method as sent in http.request.method_original', () => {
@@ -201,7 +212,9 @@ describe('http.route only when the route is known', () => {
 describe('databases', () => {
   it('a failed query carries db.response.status_code, and error.type is that code', () => {
     const failed = bare.spans.filter((s) => s.attributes['db.system.name'] !== undefined && s.status.code === 2);
-    const codes = failed.map((s) => `${s.scope.name} ${s.name.replace(/hs_semconv_\d+/, 'T')} ${s.attributes['db.response.status_code']} ${s.attributes['error.type']}`).sort();
+    const codes = failed
+      .map((s) => `${s.scope.name} ${s.name.replace(/hs_semconv_\d+/, 'T')} ${s.attributes['db.response.status_code']} ${s.attributes['error.type']}`)
+      .sort();
     expect(codes).toEqual(
       [
         '@opentelemetry/instrumentation-pg INSERT T 23505 23505',
@@ -229,7 +242,10 @@ describe('databases', () => {
   it('Redis batches: one rule for node-redis and ioredis (each command by its name, the batch in healthspan.redis.batch)', () => {
     const redis = bare.spans
       .filter((s) => s.attributes['db.system.name'] === 'redis' && s.attributes['healthspan.redis.batch'] !== undefined)
-      .map((s) => `${s.scope.name.replace('@opentelemetry/instrumentation-', '')} ${s.attributes['healthspan.redis.batch']} ${s.name} ${s.attributes['db.operation.name']}`);
+      .map(
+        (s) =>
+          `${s.scope.name.replace('@opentelemetry/instrumentation-', '')} ${s.attributes['healthspan.redis.batch']} ${s.name} ${s.attributes['db.operation.name']}`,
+      );
     expect(redis.sort()).toEqual(
       [
         'redis MULTI SET SET',

@@ -1,13 +1,7 @@
 import { ROOT_CONTEXT, SeverityNumber, TraceFlags, context, trace, type Logger } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-  type LogRecordProcessor,
-  type ReadWriteLogRecord,
-} from '@opentelemetry/sdk-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ALERT_EVENT_NAME, alertLogRecord, emitAlertLog, subscribeAlertLogs } from '../../src/insight/alert-log.js';
 import { AlertEngine, type Alert, type Severity, type Transition } from '../../src/insight/alerts.js';
@@ -177,11 +171,31 @@ describe('subscribeAlertLogs', () => {
     const { logger, records } = memoryLogger();
     // What InsightProcessor does: the engine's transitions go to every onAlert listener.
     const listeners = new Set<(a: Alert, t: Transition) => void>();
-    const engine = new AlertEngine({ onTransition: (a, t) => listeners.forEach((l) => l(a, t)) });
-    const stop = subscribeAlertLogs({ onAlert: (l) => (listeners.add(l), () => listeners.delete(l)) }, logger);
+    const engine = new AlertEngine({
+      onTransition: (a, t) => {
+        for (const l of listeners) l(a, t);
+      },
+    });
+    const stop = subscribeAlertLogs(
+      {
+        onAlert: (l) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
+        },
+      },
+      logger,
+    );
 
-    const fired = engine.evaluate('slow_request', 'GET /report', 2500, 1000, { exemplarTraceId: TRACE_ID, exemplarSpanId: SPAN_ID, message: 'slow route GET /report' })!;
-    engine.evaluate('slow_request', 'GET /report', 3500, 1000, { exemplarTraceId: TRACE_ID, exemplarSpanId: SPAN_ID, message: 'slow route GET /report, worse' });
+    const fired = engine.evaluate('slow_request', 'GET /report', 2500, 1000, {
+      exemplarTraceId: TRACE_ID,
+      exemplarSpanId: SPAN_ID,
+      message: 'slow route GET /report',
+    })!;
+    engine.evaluate('slow_request', 'GET /report', 3500, 1000, {
+      exemplarTraceId: TRACE_ID,
+      exemplarSpanId: SPAN_ID,
+      message: 'slow route GET /report, worse',
+    });
     engine.resolve(fired.id);
     expect(records().map((r) => [r.attributes['alert.transition'], r.severityText, r.body, r.attributes['alert.key'], r.spanContext?.spanId])).toEqual([
       ['fired', 'ERROR', 'slow route GET /report', 'GET /report', SPAN_ID],

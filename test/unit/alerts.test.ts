@@ -102,7 +102,13 @@ describe('AlertEngine', () => {
     e.resolve(e.active()[0].id);
     tick(10_001);
     expect(e.evaluate('memory', 'heap', 0.9, 0.85)?.severity).toBe('low');
-    expect(log).toEqual(['fired memory heap low', 'resolved memory heap low', 'fired memory heap critical', 'resolved memory heap critical', 'fired memory heap low']);
+    expect(log).toEqual([
+      'fired memory heap low',
+      'resolved memory heap low',
+      'fired memory heap critical',
+      'resolved memory heap critical',
+      'fired memory heap low',
+    ]);
     expect(e.history().map((x) => x.resolvedBy)).toEqual(['hand', 'hand']);
   });
 

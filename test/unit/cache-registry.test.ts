@@ -11,7 +11,7 @@ describe('the live-cache registry the admin API lists', () => {
     expect(untrackedCaches()).toBe(300 - (256 - before));
     untracks[0]();
     expect(liveCaches().some((c) => c.name === 'c0')).toBe(false);
-    untracks.forEach((u) => u());
+    for (const u of untracks) u();
     expect(liveCaches()).toHaveLength(before);
   });
 });

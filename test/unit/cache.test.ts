@@ -16,7 +16,10 @@ const jsonSize = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -60,9 +63,6 @@ describe('without an SDK', () => {
 const { spans, tracerProvider, meterProvider, reader, spansOf, pointsOf, requests } = cacheTelemetry();
 const caller = tracerProvider.getTracer('test');
 
-
-
-
 /** `healthspan.cache.evictions` as { reason: count }. */
 async function evictionMetric(c: Cache): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -81,7 +81,15 @@ function attrs(s: ReadableSpan): Attributes {
 }
 
 const DOCUMENTED_SPAN_ATTRIBUTES = new Set([
-  'cache.name', 'cache.operation', 'cache.hit', 'cache.tier', 'cache.coalesced', 'cache.stale', 'cache.item_size', 'error.type', 'cache.key',
+  'cache.name',
+  'cache.operation',
+  'cache.hit',
+  'cache.tier',
+  'cache.coalesced',
+  'cache.stale',
+  'cache.item_size',
+  'error.type',
+  'cache.key',
 ]);
 
 describe('with an SDK', () => {
@@ -245,7 +253,10 @@ describe('with an SDK', () => {
       expect(wraps.filter((s) => s.attributes['cache.coalesced'] === true)).toHaveLength(99);
       const [leader] = wraps.filter((s) => s.attributes['cache.coalesced'] !== true);
       expect(attrs(leader)).toEqual({ 'cache.name': c.name, 'cache.operation': 'wrap', 'cache.hit': false, 'cache.tier': 'none' });
-      const parentId = spans.getFinishedSpans().find((s) => s.name === 'caller')!.spanContext().spanId;
+      const parentId = spans
+        .getFinishedSpans()
+        .find((s) => s.name === 'caller')!
+        .spanContext().spanId;
       for (const s of wraps) expect(s.parentSpanContext?.spanId).toBe(parentId);
       // The loaded value is cached: the next call is an L1 hit.
       expect(await c.wrap('user:7', loader)).toEqual({ id: 7 });
@@ -335,7 +346,11 @@ describe('with an SDK', () => {
     it('caches a loader error for its TTL with cacheErrors', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
       const c = cache({ cacheErrors: true, ttl: 40 });
-      await expect(c.wrap('k', async () => { throw new TypeError('bad id'); })).rejects.toThrow('bad id');
+      await expect(
+        c.wrap('k', async () => {
+          throw new TypeError('bad id');
+        }),
+      ).rejects.toThrow('bad id');
       const retry = vi.fn(async () => 'fine');
       const again = c.wrap('k', retry);
       await expect(again).rejects.toThrow('bad id');
@@ -430,7 +445,15 @@ describe('with an SDK', () => {
       expect(await c.invalidate('users:*')).toBe(1);
       expect(await c.invalidate('nothing*')).toBe(0);
       expect(await c.getMany(['users:1', 'users:2', 'users:10', 'orders:1', 'usera', 'userb', 'userc', 'v1.x', 'v1zx'])).toEqual([
-        undefined, undefined, undefined, 'orders:1', undefined, undefined, 'userc', undefined, 'v1zx',
+        undefined,
+        undefined,
+        undefined,
+        'orders:1',
+        undefined,
+        undefined,
+        'userc',
+        undefined,
+        'v1zx',
       ]);
       expect(evicted).toHaveLength(6);
       for (const e of evicted) expect(e).toMatchObject({ reason: 'invalidated' });
@@ -508,7 +531,11 @@ describe('with an SDK', () => {
       }
       expect(mine[0].attributes).toMatchObject({ 'cache.name': 'users', 'cache.operation': 'set' });
       expect(attrs(mine[1])).toEqual({
-        'cache.name': 'users', 'cache.operation': 'get', 'cache.hit': true, 'cache.tier': 'l1', 'cache.item_size': jsonSize(value),
+        'cache.name': 'users',
+        'cache.operation': 'get',
+        'cache.hit': true,
+        'cache.tier': 'l1',
+        'cache.item_size': jsonSize(value),
       });
       expect(attrs(mine[2])).toEqual({ 'cache.name': 'users', 'cache.operation': 'get', 'cache.hit': false, 'cache.tier': 'none' });
       expect(mine[3].attributes).toMatchObject({ 'cache.name': 'users', 'cache.operation': 'delete' });
@@ -523,8 +550,12 @@ describe('with an SDK', () => {
       await c.wrap('w', async () => 1);
       await c.wrap('w', async () => 1);
       const r = await requests(c);
-      expect({ get_l1_hit: r['get l1 hit'], get_none_miss: r['get none miss'], wrap_l1_hit: r['wrap l1 hit'], wrap_none_miss: r['wrap none miss'] })
-        .toEqual({ get_l1_hit: 2, get_none_miss: 1, wrap_l1_hit: 1, wrap_none_miss: 1 });
+      expect({ get_l1_hit: r['get l1 hit'], get_none_miss: r['get none miss'], wrap_l1_hit: r['wrap l1 hit'], wrap_none_miss: r['wrap none miss'] }).toEqual({
+        get_l1_hit: 2,
+        get_none_miss: 1,
+        wrap_l1_hit: 1,
+        wrap_none_miss: 1,
+      });
       for (const k of Object.keys(r)) expect(k).not.toMatch(/ l2 /);
     });
 

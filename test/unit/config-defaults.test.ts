@@ -9,7 +9,14 @@ import { INSTRUMENTATION_NAMES } from '../../src/config/values.js';
 import { HEALTH_DEFAULTS } from '../../src/insight/health.js';
 
 const typesFile = fileURLToPath(new URL('../../src/config/types.ts', import.meta.url));
-const program = ts.createProgram([typesFile], { strict: true, target: ts.ScriptTarget.ES2023, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, types: [] });
+const program = ts.createProgram([typesFile], {
+  strict: true,
+  target: ts.ScriptTarget.ES2023,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  noEmit: true,
+  types: [],
+});
 const checker = program.getTypeChecker();
 const source = program.getSourceFile(typesFile)!;
 
@@ -25,7 +32,15 @@ function leaves(): Map<string, string | undefined> {
       const decl = propType.getSymbol()?.declarations?.[0];
       if (decl && ts.isInterfaceDeclaration(decl) && decl.getSourceFile() === source) walk(propType, `${path}.`);
       else {
-        out.set(path, prop.getJsDocTags(checker).find((t) => t.name === 'default')?.text?.map((p) => p.text).join('').trim());
+        out.set(
+          path,
+          prop
+            .getJsDocTags(checker)
+            .find((t) => t.name === 'default')
+            ?.text?.map((p) => p.text)
+            .join('')
+            .trim(),
+        );
         comments.set(path, ts.displayPartsToString(prop.getDocumentationComment(checker)));
       }
     }
@@ -58,12 +73,11 @@ describe('@default in src/config/types.ts', () => {
     expect([...documented].filter(([, d]) => d === undefined || d === '').map(([p]) => p)).toEqual([]);
   });
 
-  it.each(settings.filter((s) => typeof s.default !== 'function' && s.default !== undefined && s.path !== 'instrumentations').map((s) => [s.path!, s] as const))(
-    '%s: the JSDoc and the table say the same',
-    (path, s) => {
-      expect(documented.get(path)).toBe(literal(EFFECTIVE[path] ?? s.default));
-    },
-  );
+  it.each(
+    settings.filter((s) => typeof s.default !== 'function' && s.default !== undefined && s.path !== 'instrumentations').map((s) => [s.path!, s] as const),
+  )('%s: the JSDoc and the table say the same', (path, s) => {
+    expect(documented.get(path)).toBe(literal(EFFECTIVE[path] ?? s.default));
+  });
 
   it('instrumentations: "all of them" lists every name the table knows', () => {
     expect(documented.get('instrumentations')).toBe('all of them');

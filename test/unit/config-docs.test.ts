@@ -40,7 +40,10 @@ describe('docs/configuration.md', () => {
   it.each(read)('documents %s with a type, a default, an example and a meaning', (name) => {
     const own = rows.filter((r) => r.split(' | ')[0].includes(`\`${name}\``));
     expect(own, `${name} has one row of its own in docs/configuration.md`).toHaveLength(1);
-    const cells = own[0].slice(2, -2).split(/(?<!\\)\|/).map((c) => c.trim());
+    const cells = own[0]
+      .slice(2, -2)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
     expect(cells).toHaveLength(5);
     for (const cell of cells) expect(cell).not.toBe('');
   });

@@ -21,7 +21,8 @@ function optionAt(path: string, value: unknown): Record<string, unknown> {
 const show = (v: unknown) => (Array.isArray(v) ? v.join(',') || 'none' : v === undefined ? 'none (the default)' : String(v));
 
 // A batch may not be larger than its queue: its upper bound is tried with the largest queue.
-const companion = (s: Setting): Record<string, string> => (s.path?.endsWith('.maxExportBatchSize') ? { [s.env[0].replace('EXPORT_BATCH', 'QUEUE')]: '1000000' } : {});
+const companion = (s: Setting): Record<string, string> =>
+  s.path?.endsWith('.maxExportBatchSize') ? { [s.env[0].replace('EXPORT_BATCH', 'QUEUE')]: '1000000' } : {};
 
 describe('every documented example', () => {
   const cases = SETTINGS.flatMap((s) => s.env.map((name) => [`${name}=${s.doc.example}`, name, s] as const));
@@ -75,13 +76,21 @@ describe('every setting left unset', () => {
 describe('settings that depend on others', () => {
   it('a batch larger than its queue, from start(), is named by its option path', () => {
     const { config, problems } = resolveConfig({ traces: { batch: { maxQueueSize: 10, maxExportBatchSize: 50 } } }, {}, ctx);
-    expect(problems.map(formatProblem)).toEqual(['options.traces.batch.maxExportBatchSize=50 is invalid (expected at most options.traces.batch.maxQueueSize, which is 10); using 10']);
+    expect(problems.map(formatProblem)).toEqual([
+      'options.traces.batch.maxExportBatchSize=50 is invalid (expected at most options.traces.batch.maxQueueSize, which is 10); using 10',
+    ]);
     expect(config.traces.batch.maxExportBatchSize).toBe(10);
   });
 
   it('a bad instrumentations option falls back to the env lists, like any bad option', () => {
-    const { config, problems } = resolveConfig({ instrumentations: 'http' as never }, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,pg,ws', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'ws' }, ctx);
-    expect(problems.map(formatProblem)).toEqual([`options.instrumentations="http" is invalid (expected an array of instrumentation names); using ${INSTRUMENTATION_NAMES.join(',')}`]);
+    const { config, problems } = resolveConfig(
+      { instrumentations: 'http' as never },
+      { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,pg,ws', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'ws' },
+      ctx,
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      `options.instrumentations="http" is invalid (expected an array of instrumentation names); using ${INSTRUMENTATION_NAMES.join(',')}`,
+    ]);
     expect(config.instrumentations).toEqual(['http', 'pg']);
   });
 

@@ -27,9 +27,33 @@ describe('defaults', () => {
       otlp: { endpoint: 'http://localhost:4318/v1/logs', protocol: 'http/protobuf', headers: {}, timeoutMillis: 10000, compression: 'none' },
       batch: { scheduledDelayMillis: 1000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 },
     });
-    expect(config.instrumentations).toEqual(['http', 'undici', 'ws', 'socket.io', 'pg', 'mysql2', 'redis', 'ioredis', 'express', 'fastify', 'koa', 'runtime-node']);
+    expect(config.instrumentations).toEqual([
+      'http',
+      'undici',
+      'ws',
+      'socket.io',
+      'pg',
+      'mysql2',
+      'redis',
+      'ioredis',
+      'express',
+      'fastify',
+      'koa',
+      'runtime-node',
+    ]);
     expect(config.ws).toEqual({ messageSpans: false, messageSpansPerConnection: 100 });
-    expect(config.insight).toEqual({ enabled: true, slowRequestMs: 1000, slowQueryMs: 100, errorRate: 0.05, intervalMs: 5000, warmupMs: 30000, healthWeights: {}, apdexMs: 500, memoryLimitMb: undefined, webhookUrl: undefined });
+    expect(config.insight).toEqual({
+      enabled: true,
+      slowRequestMs: 1000,
+      slowQueryMs: 100,
+      errorRate: 0.05,
+      intervalMs: 5000,
+      warmupMs: 30000,
+      healthWeights: {},
+      apdexMs: 500,
+      memoryLimitMb: undefined,
+      webhookUrl: undefined,
+    });
     expect(config.db).toEqual({ sanitize: true, connectSpans: false });
     expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance', 'container']);
     expect(config.http.requestHeaders).toEqual([]);
@@ -41,7 +65,11 @@ describe('defaults', () => {
 const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_SDK_DISABLED: 'true' }, (c) => c.disabled, true],
   [{ OTEL_SERVICE_NAME: 'checkout' }, (c) => c.serviceName, 'checkout'],
-  [{ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a%20b' }, (c) => c.resourceAttributes, { 'deployment.environment.name': 'prod', team: 'a b' }],
+  [
+    { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a%20b' },
+    (c) => c.resourceAttributes,
+    { 'deployment.environment.name': 'prod', team: 'a b' },
+  ],
   [{ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }, (c) => c.serviceName, 'from-attrs'],
   [{ OTEL_TRACES_EXPORTER: 'console' }, (c) => c.traces.exporter, 'console'],
   [{ OTEL_TRACES_EXPORTER: 'none' }, (c) => c.traces.exporter, 'none'],
@@ -52,16 +80,28 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/custom' }, (c) => c.traces.otlp.endpoint, 'https://x.example/custom'],
   [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.traces.otlp.endpoint], ['grpc', 'http://localhost:4317']],
   [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, (c) => c.traces.otlp.endpoint, 'http://c:4317/'],
-  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.metrics.otlp.protocol], ['http/json', 'grpc']],
+  [
+    { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' },
+    (c) => [c.traces.otlp.protocol, c.metrics.otlp.protocol],
+    ['http/json', 'grpc'],
+  ],
   [{ OTEL_EXPORTER_OTLP_HEADERS: 'api-key=abc,x-team=core' }, (c) => c.traces.otlp.headers, { 'api-key': 'abc', 'x-team': 'core' }],
-  [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=2' }, (c) => [c.traces.otlp.headers, c.metrics.otlp.headers], [{ a: '1' }, { a: '2' }]],
+  [
+    { OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=2' },
+    (c) => [c.traces.otlp.headers, c.metrics.otlp.headers],
+    [{ a: '1' }, { a: '2' }],
+  ],
   [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }, (c) => c.metrics.otlp.timeoutMillis, 2500],
   [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '700' }, (c) => c.traces.otlp.timeoutMillis, 700],
   [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, (c) => c.traces.otlp.compression, 'gzip'],
   [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }, (c) => [c.traces.sampler, c.traces.samplerArg], ['traceidratio', 0.25]],
   [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,pg' }, (c) => c.instrumentations, ['http', 'pg']],
   [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '@opentelemetry/instrumentation-http' }, (c) => c.instrumentations, ['http']],
-  [{ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node,mysql2,socket.io' }, (c) => c.instrumentations, ['http', 'undici', 'ws', 'pg', 'redis', 'ioredis', 'express']],
+  [
+    { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,koa,runtime-node,mysql2,socket.io' },
+    (c) => c.instrumentations,
+    ['http', 'undici', 'ws', 'pg', 'redis', 'ioredis', 'express'],
+  ],
   [{ HEALTHSPAN_WS_MESSAGE_SPANS: 'true' }, (c) => c.ws.messageSpans, true],
   [{ HEALTHSPAN_INSIGHT: 'false' }, (c) => c.insight.enabled, false],
   [{ HEALTHSPAN_SLOW_REQUEST_MS: '250' }, (c) => c.insight.slowRequestMs, 250],
@@ -109,12 +149,31 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_TRACES_EXPORTER: 'otlp', OTEL_LOGS_EXPORTER: 'none' }, (c) => [c.traces.exporter, c.logs.exporter], ['otlp', 'none']],
   // logs: OTLP settings, per-signal first, then the shared ones, like traces and metrics
   [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, (c) => c.logs.otlp.endpoint, 'http://collector:4318/v1/logs'],
-  [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example/ingest', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, (c) => [c.logs.otlp.endpoint, c.traces.otlp.endpoint], ['https://logs.example/ingest', 'http://collector:4318/v1/traces']],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example/ingest', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' },
+    (c) => [c.logs.otlp.endpoint, c.traces.otlp.endpoint],
+    ['https://logs.example/ingest', 'http://collector:4318/v1/traces'],
+  ],
   [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, (c) => [c.logs.otlp.protocol, c.logs.otlp.endpoint], ['grpc', 'http://localhost:4317']],
-  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' }, (c) => [c.traces.otlp.protocol, c.logs.otlp.protocol], ['http/json', 'grpc']],
-  [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'a=3' }, (c) => [c.traces.otlp.headers, c.logs.otlp.headers], [{ a: '1', b: '2' }, { a: '3', b: '2' }]],
+  [
+    { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' },
+    (c) => [c.traces.otlp.protocol, c.logs.otlp.protocol],
+    ['http/json', 'grpc'],
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'a=3' },
+    (c) => [c.traces.otlp.headers, c.logs.otlp.headers],
+    [
+      { a: '1', b: '2' },
+      { a: '3', b: '2' },
+    ],
+  ],
   [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }, (c) => c.logs.otlp.timeoutMillis, 2500],
-  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '700' }, (c) => [c.traces.otlp.timeoutMillis, c.logs.otlp.timeoutMillis], [2500, 700]],
+  [
+    { OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '700' },
+    (c) => [c.traces.otlp.timeoutMillis, c.logs.otlp.timeoutMillis],
+    [2500, 700],
+  ],
   [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, (c) => c.logs.otlp.compression, 'gzip'],
   [{ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'gzip' }, (c) => [c.traces.otlp.compression, c.logs.otlp.compression], ['none', 'gzip']],
   // logs: OTEL_BLRP_*, independent of OTEL_BSP_*
@@ -126,76 +185,280 @@ const valid: [Record<string, string>, (c: SdkConfig) => unknown, unknown][] = [
 ];
 
 describe('valid values', () => {
-  it.each(valid.map(([env, get, want]) => [Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '), env, get, want] as const))(
-    '%s',
-    (_name, env, get, want) => {
-      const { config, problems } = read(env);
-      expect(problems).toEqual([]);
-      expect(get(config)).toEqual(want);
-    },
-  );
+  it.each(
+    valid.map(
+      ([env, get, want]) =>
+        [
+          Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+          env,
+          get,
+          want,
+        ] as const,
+    ),
+  )('%s', (_name, env, get, want) => {
+    const { config, problems } = read(env);
+    expect(problems).toEqual([]);
+    expect(get(config)).toEqual(want);
+  });
 });
 
 // Each row: the env, the exact problem line, and the value used instead.
 const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unknown][] = [
   [{ OTEL_SDK_DISABLED: 'maybe' }, 'OTEL_SDK_DISABLED="maybe" is invalid (expected true or false); using false', (c) => c.disabled, false],
   [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER="zipkin" is invalid (expected otlp|console|none); using otlp', (c) => c.traces.exporter, 'otlp'],
-  [{ OTEL_METRICS_EXPORTER: 'prometheus,statsd' }, 'OTEL_METRICS_EXPORTER="prometheus,statsd" is invalid (expected a comma list of prometheus, otlp, console, none); using prometheus', (c) => c.metrics.exporters, ['prometheus']],
-  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid (expected an http(s) URL); using http://localhost:4318', (c) => c.traces.otlp.endpoint, 'http://localhost:4318/v1/traces'],
-  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, 'OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.traces.otlp.protocol, 'http/protobuf'],
-  [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using none', (c) => c.traces.otlp.headers, {}],
-  [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT="-5" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.traces.otlp.timeoutMillis, 10000],
-  [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER="sometimes" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on', (c) => c.traces.sampler, 'parentbased_always_on'],
+  [
+    { OTEL_METRICS_EXPORTER: 'prometheus,statsd' },
+    'OTEL_METRICS_EXPORTER="prometheus,statsd" is invalid (expected a comma list of prometheus, otlp, console, none); using prometheus',
+    (c) => c.metrics.exporters,
+    ['prometheus'],
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+    'OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is invalid (expected an http(s) URL); using http://localhost:4318',
+    (c) => c.traces.otlp.endpoint,
+    'http://localhost:4318/v1/traces',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' },
+    'OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf',
+    (c) => c.traces.otlp.protocol,
+    'http/protobuf',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_HEADERS: 'novalue' },
+    'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using none',
+    (c) => c.traces.otlp.headers,
+    {},
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_TIMEOUT: '-5' },
+    'OTEL_EXPORTER_OTLP_TIMEOUT="-5" is invalid (expected milliseconds from 1 to 600000); using 10000',
+    (c) => c.traces.otlp.timeoutMillis,
+    10000,
+  ],
+  [
+    { OTEL_TRACES_SAMPLER: 'sometimes' },
+    'OTEL_TRACES_SAMPLER="sometimes" is invalid (expected always_on|always_off|traceidratio|parentbased_always_on|parentbased_always_off|parentbased_traceidratio); using parentbased_always_on',
+    (c) => c.traces.sampler,
+    'parentbased_always_on',
+  ],
   [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG="1.5" is invalid (expected a number from 0 to 1); using 1', (c) => c.traces.samplerArg, 1],
-  [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' }, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); it is left out', (c) => c.instrumentations, ['http']],
-  [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' }, 'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, container, all or none; no cloud detector is available); using env,host,os,process,serviceinstance,container', (c) => c.resourceDetectors, ['env', 'host', 'os', 'process', 'serviceinstance', 'container']],
+  [
+    { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mongodb' },
+    'OTEL_NODE_ENABLED_INSTRUMENTATIONS="mongodb" is invalid (expected one of http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node); it is left out',
+    (c) => c.instrumentations,
+    ['http'],
+  ],
+  [
+    { OTEL_NODE_RESOURCE_DETECTORS: 'host,aws' },
+    'OTEL_NODE_RESOURCE_DETECTORS="host,aws" is invalid (expected a comma list of env, host, os, process, serviceinstance, container, all or none; no cloud detector is available); using env,host,os,process,serviceinstance,container',
+    (c) => c.resourceDetectors,
+    ['env', 'host', 'os', 'process', 'serviceinstance', 'container'],
+  ],
   [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL="loud" is invalid (expected none|error|warn|info|debug|verbose|all); using info', (c) => c.logLevel, 'info'],
-  [{ OTEL_BSP_MAX_QUEUE_SIZE: 'abc' }, 'OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.traces.batch.maxQueueSize, 2048],
-  [{ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BSP_MAX_QUEUE_SIZE, which is 100); using 100', (c) => c.traces.batch.maxExportBatchSize, 100],
-  [{ OTEL_BSP_SCHEDULE_DELAY: '1.5' }, 'OTEL_BSP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 5000', (c) => c.traces.batch.scheduledDelayMillis, 5000],
-  [{ OTEL_METRIC_EXPORT_INTERVAL: '10' }, 'OTEL_METRIC_EXPORT_INTERVAL="10" is invalid (expected milliseconds from 100 to 86400000); using 60000', (c) => c.metrics.exportIntervalMillis, 60000],
-  [{ HEALTHSPAN_PROMETHEUS_PORT: '70000' }, 'HEALTHSPAN_PROMETHEUS_PORT="70000" is invalid (expected a port from 1 to 65535); using 9464', (c) => c.metrics.prometheus.port, 9464],
-  [{ HEALTHSPAN_PROMETHEUS_HOST: 'bad host!' }, 'HEALTHSPAN_PROMETHEUS_HOST="bad host!" is invalid (expected a host name or IP address); using 127.0.0.1', (c) => c.metrics.prometheus.host, '127.0.0.1'],
-  [{ HEALTHSPAN_PROMETHEUS_PATH: 'metrics' }, 'HEALTHSPAN_PROMETHEUS_PATH="metrics" is invalid (expected a path starting with /); using /metrics', (c) => c.metrics.prometheus.path, '/metrics'],
-  [{ HEALTHSPAN_HTTP_REQUEST_HEADERS: 'x-id,Authorization' }, 'HEALTHSPAN_HTTP_REQUEST_HEADERS="authorization" is invalid (expected a header that is not a credential: credentials are never captured); it is left out', (c) => c.http.requestHeaders, ['x-id']],
-  [{ HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' }, 'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential: credentials are never captured); it is left out', (c) => c.http.responseHeaders, []],
-  [{ HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' }, 'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200', (c) => c.http.routeTemplateLimit, 200],
-  [{ HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' }, 'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000', (c) => c.shutdownTimeoutMillis, 5000],
-  [{ HEALTHSPAN_EXIT_FLUSH_TIMEOUT: '90000' }, 'HEALTHSPAN_EXIT_FLUSH_TIMEOUT="90000" is invalid (expected milliseconds from 0 to 60000); using 1000', (c) => c.exitFlushTimeoutMillis, 1000],
+  [
+    { OTEL_BSP_MAX_QUEUE_SIZE: 'abc' },
+    'OTEL_BSP_MAX_QUEUE_SIZE="abc" is invalid (expected an integer from 1 to 1000000); using 2048',
+    (c) => c.traces.batch.maxQueueSize,
+    2048,
+  ],
+  [
+    { OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' },
+    'OTEL_BSP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BSP_MAX_QUEUE_SIZE, which is 100); using 100',
+    (c) => c.traces.batch.maxExportBatchSize,
+    100,
+  ],
+  [
+    { OTEL_BSP_SCHEDULE_DELAY: '1.5' },
+    'OTEL_BSP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 5000',
+    (c) => c.traces.batch.scheduledDelayMillis,
+    5000,
+  ],
+  [
+    { OTEL_METRIC_EXPORT_INTERVAL: '10' },
+    'OTEL_METRIC_EXPORT_INTERVAL="10" is invalid (expected milliseconds from 100 to 86400000); using 60000',
+    (c) => c.metrics.exportIntervalMillis,
+    60000,
+  ],
+  [
+    { HEALTHSPAN_PROMETHEUS_PORT: '70000' },
+    'HEALTHSPAN_PROMETHEUS_PORT="70000" is invalid (expected a port from 1 to 65535); using 9464',
+    (c) => c.metrics.prometheus.port,
+    9464,
+  ],
+  [
+    { HEALTHSPAN_PROMETHEUS_HOST: 'bad host!' },
+    'HEALTHSPAN_PROMETHEUS_HOST="bad host!" is invalid (expected a host name or IP address); using 127.0.0.1',
+    (c) => c.metrics.prometheus.host,
+    '127.0.0.1',
+  ],
+  [
+    { HEALTHSPAN_PROMETHEUS_PATH: 'metrics' },
+    'HEALTHSPAN_PROMETHEUS_PATH="metrics" is invalid (expected a path starting with /); using /metrics',
+    (c) => c.metrics.prometheus.path,
+    '/metrics',
+  ],
+  [
+    { HEALTHSPAN_HTTP_REQUEST_HEADERS: 'x-id,Authorization' },
+    'HEALTHSPAN_HTTP_REQUEST_HEADERS="authorization" is invalid (expected a header that is not a credential: credentials are never captured); it is left out',
+    (c) => c.http.requestHeaders,
+    ['x-id'],
+  ],
+  [
+    { HEALTHSPAN_HTTP_RESPONSE_HEADERS: 'set-cookie' },
+    'HEALTHSPAN_HTTP_RESPONSE_HEADERS="set-cookie" is invalid (expected a header that is not a credential: credentials are never captured); it is left out',
+    (c) => c.http.responseHeaders,
+    [],
+  ],
+  [
+    { HEALTHSPAN_HTTP_ROUTE_LIMIT: '0' },
+    'HEALTHSPAN_HTTP_ROUTE_LIMIT="0" is invalid (expected an integer from 1 to 10000); using 200',
+    (c) => c.http.routeTemplateLimit,
+    200,
+  ],
+  [
+    { HEALTHSPAN_SHUTDOWN_TIMEOUT: 'soon' },
+    'HEALTHSPAN_SHUTDOWN_TIMEOUT="soon" is invalid (expected milliseconds from 0 to 600000); using 5000',
+    (c) => c.shutdownTimeoutMillis,
+    5000,
+  ],
+  [
+    { HEALTHSPAN_EXIT_FLUSH_TIMEOUT: '90000' },
+    'HEALTHSPAN_EXIT_FLUSH_TIMEOUT="90000" is invalid (expected milliseconds from 0 to 60000); using 1000',
+    (c) => c.exitFlushTimeoutMillis,
+    1000,
+  ],
   [{ HEALTHSPAN_DB_SANITIZE: 'nope' }, 'HEALTHSPAN_DB_SANITIZE="nope" is invalid (expected true or false); using true', (c) => c.db.sanitize, true],
-  [{ HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' }, 'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100', (c) => c.ws.messageSpansPerConnection, 100],
+  [
+    { HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT: '-1' },
+    'HEALTHSPAN_WS_MESSAGE_SPAN_LIMIT="-1" is invalid (expected an integer from 0 to 1000000); using 100',
+    (c) => c.ws.messageSpansPerConnection,
+    100,
+  ],
   [{ HEALTHSPAN_ERROR_RATE: '5%' }, 'HEALTHSPAN_ERROR_RATE="5%" is invalid (expected a share from 0.0001 to 1); using 0.05', (c) => c.insight.errorRate, 0.05],
-  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'latency=30' }, 'HEALTHSPAN_HEALTH_WEIGHTS="latency=30" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none', (c) => c.insight.healthWeights, {}],
-  [{ HEALTHSPAN_HEALTH_WEIGHTS: 'errors=-1' }, 'HEALTHSPAN_HEALTH_WEIGHTS="errors=-1" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none', (c) => c.insight.healthWeights, {}],
+  [
+    { HEALTHSPAN_HEALTH_WEIGHTS: 'latency=30' },
+    'HEALTHSPAN_HEALTH_WEIGHTS="latency=30" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none',
+    (c) => c.insight.healthWeights,
+    {},
+  ],
+  [
+    { HEALTHSPAN_HEALTH_WEIGHTS: 'errors=-1' },
+    'HEALTHSPAN_HEALTH_WEIGHTS="errors=-1" is invalid (expected name=weight pairs of responseTime, errors, resources, database, cache, with weights from 0 to 1000); using none',
+    (c) => c.insight.healthWeights,
+    {},
+  ],
   [{ HEALTHSPAN_APDEX_MS: '0' }, 'HEALTHSPAN_APDEX_MS="0" is invalid (expected milliseconds from 1 to 600000); using 500', (c) => c.insight.apdexMs, 500],
-  [{ HEALTHSPAN_MEMORY_LIMIT_MB: '1g' }, 'HEALTHSPAN_MEMORY_LIMIT_MB="1g" is invalid (expected MiB from 16 to 4194304); using none (the default)', (c) => c.insight.memoryLimitMb, undefined],
+  [
+    { HEALTHSPAN_MEMORY_LIMIT_MB: '1g' },
+    'HEALTHSPAN_MEMORY_LIMIT_MB="1g" is invalid (expected MiB from 16 to 4194304); using none (the default)',
+    (c) => c.insight.memoryLimitMb,
+    undefined,
+  ],
   [{ OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
-  [{ OTEL_LOGS_EXPORTER: 'otlp,console' }, 'OTEL_LOGS_EXPORTER="otlp,console" is invalid (expected otlp|console|none); using otlp', (c) => c.logs.exporter, 'otlp'],
-  [{ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'loki' }, 'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using none', (c) => c.logs.exporter, 'none'],
-  [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318/v1/logs' }, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT="collector:4318/v1/logs" is invalid (expected an http(s) URL); using http://localhost:4318/v1/logs', (c) => c.logs.otlp.endpoint, 'http://localhost:4318/v1/logs'],
-  [{ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'udp' }, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL="udp" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf', (c) => c.logs.otlp.protocol, 'http/protobuf'],
-  [{ OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' }, 'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using none', (c) => c.logs.otlp.headers, {}],
-  [{ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, 'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT="0" is invalid (expected milliseconds from 1 to 600000); using 10000', (c) => c.logs.otlp.timeoutMillis, 10000],
-  [{ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="zstd" is invalid (expected gzip|none); using none', (c) => c.logs.otlp.compression, 'none'],
+  [
+    { OTEL_LOGS_EXPORTER: 'otlp,console' },
+    'OTEL_LOGS_EXPORTER="otlp,console" is invalid (expected otlp|console|none); using otlp',
+    (c) => c.logs.exporter,
+    'otlp',
+  ],
+  [
+    { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'loki' },
+    'OTEL_LOGS_EXPORTER="loki" is invalid (expected otlp|console|none); using none',
+    (c) => c.logs.exporter,
+    'none',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318/v1/logs' },
+    'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT="collector:4318/v1/logs" is invalid (expected an http(s) URL); using http://localhost:4318/v1/logs',
+    (c) => c.logs.otlp.endpoint,
+    'http://localhost:4318/v1/logs',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'udp' },
+    'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL="udp" is invalid (expected http/protobuf|http/json|grpc); using http/protobuf',
+    (c) => c.logs.otlp.protocol,
+    'http/protobuf',
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' },
+    'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using none',
+    (c) => c.logs.otlp.headers,
+    {},
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' },
+    'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT="0" is invalid (expected milliseconds from 1 to 600000); using 10000',
+    (c) => c.logs.otlp.timeoutMillis,
+    10000,
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' },
+    'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="zstd" is invalid (expected gzip|none); using none',
+    (c) => c.logs.otlp.compression,
+    'none',
+  ],
   // A shared variable is read for every signal but reported once.
-  [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, 'OTEL_EXPORTER_OTLP_COMPRESSION="brotli" is invalid (expected gzip|none); using none', (c) => [c.traces.otlp.compression, c.metrics.otlp.compression, c.logs.otlp.compression], ['none', 'none', 'none']],
-  [{ OTEL_BLRP_SCHEDULE_DELAY: '1.5' }, 'OTEL_BLRP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 1000', (c) => c.logs.batch.scheduledDelayMillis, 1000],
-  [{ OTEL_BLRP_EXPORT_TIMEOUT: '0' }, 'OTEL_BLRP_EXPORT_TIMEOUT="0" is invalid (expected milliseconds from 1 to 3600000); using 30000', (c) => c.logs.batch.exportTimeoutMillis, 30000],
-  [{ OTEL_BLRP_MAX_QUEUE_SIZE: 'lots' }, 'OTEL_BLRP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048', (c) => c.logs.batch.maxQueueSize, 2048],
-  [{ OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '-1' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="-1" is invalid (expected an integer from 1 to 1000000); using 512', (c) => c.logs.batch.maxExportBatchSize, 512],
-  [{ OTEL_BLRP_MAX_QUEUE_SIZE: '100', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500' }, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BLRP_MAX_QUEUE_SIZE, which is 100); using 100', (c) => c.logs.batch.maxExportBatchSize, 100],
+  [
+    { OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' },
+    'OTEL_EXPORTER_OTLP_COMPRESSION="brotli" is invalid (expected gzip|none); using none',
+    (c) => [c.traces.otlp.compression, c.metrics.otlp.compression, c.logs.otlp.compression],
+    ['none', 'none', 'none'],
+  ],
+  [
+    { OTEL_BLRP_SCHEDULE_DELAY: '1.5' },
+    'OTEL_BLRP_SCHEDULE_DELAY="1.5" is invalid (expected milliseconds from 0 to 3600000); using 1000',
+    (c) => c.logs.batch.scheduledDelayMillis,
+    1000,
+  ],
+  [
+    { OTEL_BLRP_EXPORT_TIMEOUT: '0' },
+    'OTEL_BLRP_EXPORT_TIMEOUT="0" is invalid (expected milliseconds from 1 to 3600000); using 30000',
+    (c) => c.logs.batch.exportTimeoutMillis,
+    30000,
+  ],
+  [
+    { OTEL_BLRP_MAX_QUEUE_SIZE: 'lots' },
+    'OTEL_BLRP_MAX_QUEUE_SIZE="lots" is invalid (expected an integer from 1 to 1000000); using 2048',
+    (c) => c.logs.batch.maxQueueSize,
+    2048,
+  ],
+  [
+    { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '-1' },
+    'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="-1" is invalid (expected an integer from 1 to 1000000); using 512',
+    (c) => c.logs.batch.maxExportBatchSize,
+    512,
+  ],
+  [
+    { OTEL_BLRP_MAX_QUEUE_SIZE: '100', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500' },
+    'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="500" is invalid (expected at most OTEL_BLRP_MAX_QUEUE_SIZE, which is 100); using 100',
+    (c) => c.logs.batch.maxExportBatchSize,
+    100,
+  ],
   [{ HEALTHSPAN_STRICT: 'yes please' }, 'HEALTHSPAN_STRICT="yes please" is invalid (expected true or false); using false', (c) => c.strict, false],
 ];
 
 describe('invalid values name the variable, the value and the default used', () => {
-  it.each(invalid.map(([env, line, get, used]) => [Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '), env, line, get, used] as const))(
-    '%s',
-    (_name, env, line, get, used) => {
-      const { config, problems } = read(env);
-      expect(problems.map(formatProblem)).toEqual([line]);
-      expect(get(config)).toEqual(used);
-    },
-  );
+  it.each(
+    invalid.map(
+      ([env, line, get, used]) =>
+        [
+          Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+          env,
+          line,
+          get,
+          used,
+        ] as const,
+    ),
+  )('%s', (_name, env, line, get, used) => {
+    const { config, problems } = read(env);
+    expect(problems.map(formatProblem)).toEqual([line]);
+    expect(get(config)).toEqual(used);
+  });
 });
 
 describe('start() options', () => {
@@ -234,7 +497,9 @@ describe('start() options', () => {
       { OTEL_LOGS_EXPORTER: 'otlp', OTEL_BLRP_SCHEDULE_DELAY: '300' },
       ctx,
     );
-    expect(problems.map(formatProblem)).toEqual(['options.logs.batch.scheduledDelayMillis=-1 is invalid (expected milliseconds from 0 to 3600000); using 1000']);
+    expect(problems.map(formatProblem)).toEqual([
+      'options.logs.batch.scheduledDelayMillis=-1 is invalid (expected milliseconds from 0 to 3600000); using 1000',
+    ]);
     expect(config.logs.exporter).toBe('console');
     expect(config.logs.otlp).toMatchObject({ protocol: 'grpc', endpoint: 'http://localhost:4317' });
     expect(config.logs.batch).toEqual({ scheduledDelayMillis: 300, exportTimeoutMillis: 30000, maxQueueSize: 10, maxExportBatchSize: 10 });

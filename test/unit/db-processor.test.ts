@@ -24,7 +24,11 @@ function setup(sanitize = true) {
   };
   const points = async () => {
     await reader.forceFlush();
-    const m = metrics.getMetrics().at(-1)!.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === 'db.client.operation.duration');
+    const m = metrics
+      .getMetrics()
+      .at(-1)!
+      .scopeMetrics.flatMap((s) => s.metrics)
+      .find((x) => x.descriptor.name === 'db.client.operation.duration');
     return m?.dataPoints.map((p) => p.attributes) ?? [];
   };
   return { end, points };
@@ -86,7 +90,10 @@ describe('DbProcessor', () => {
 
   it('scrubs exception events like the status: message and the first line of the stack, quoted values gone', () => {
     const { tracer, spans } = setupTracer();
-    const span = tracer.startSpan('query', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'mysql', 'db.query.text': 'INSERT INTO users (email) VALUES (?)' } });
+    const span = tracer.startSpan('query', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': 'mysql', 'db.query.text': 'INSERT INTO users (email) VALUES (?)' },
+    });
     const err = Object.assign(new Error("Duplicate entry 'alice@example.com' for key 'users.email'"), { code: 'ER_DUP_ENTRY' });
     span.recordException(err);
     span.recordException('Key (email)=(alice@example.com) already exists.');
@@ -113,7 +120,10 @@ describe('DbProcessor', () => {
 
   it('names a Redis command sent in a batch by the command, and the batch in healthspan.redis.batch', () => {
     const { end } = setup();
-    expect(end('MULTI', { 'db.system.name': 'redis', 'db.operation.name': 'MULTI', 'db.query.text': 'SET ?' }).attributes).toMatchObject({ 'db.operation.name': 'SET', 'healthspan.redis.batch': 'MULTI' });
+    expect(end('MULTI', { 'db.system.name': 'redis', 'db.operation.name': 'MULTI', 'db.query.text': 'SET ?' }).attributes).toMatchObject({
+      'db.operation.name': 'SET',
+      'healthspan.redis.batch': 'MULTI',
+    });
     expect(end('PIPELINE SET', { 'db.system.name': 'redis', 'db.operation.name': 'PIPELINE SET', 'db.query.text': 'SET ?' }).name).toBe('SET');
     const multi = end('multi', { 'db.system.name': 'redis', 'db.operation.name': 'multi', 'db.query.text': 'MULTI' });
     expect(multi.name).toBe('MULTI');

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  apdexBucket,
-  apdexCounts,
-  computeHealth,
-  trend,
-  type HealthInput,
-  type HealthOptions,
-} from '../../src/insight/health.js';
+import { apdexBucket, apdexCounts, computeHealth, trend, type HealthInput, type HealthOptions } from '../../src/insight/health.js';
 
 /** The one component of a report built from `input`; fails loudly if it was left out. */
 function only(input: HealthInput, options?: HealthOptions) {
@@ -39,8 +32,11 @@ describe('apdexBucket / apdexCounts', () => {
   });
 
   it('counts durations, with failed operations frustrated', () => {
-    expect(apdexCounts([100, 500, 600, 2000, 2001, 50], 500, [false, false, false, false, false, true]))
-      .toEqual({ satisfied: 2, tolerating: 2, frustrated: 2 });
+    expect(apdexCounts([100, 500, 600, 2000, 2001, 50], 500, [false, false, false, false, false, true])).toEqual({
+      satisfied: 2,
+      tolerating: 2,
+      frustrated: 2,
+    });
     expect(apdexCounts([], 500)).toEqual({ satisfied: 0, tolerating: 0, frustrated: 0 });
   });
 });
@@ -52,7 +48,13 @@ describe('components', () => {
     [reqs(0, 0, 100), 0, 'Apdex 0.00 over 100 requests (T = 500 ms)'],
     [reqs(1110, 12, 78), 93, 'Apdex 0.93 over 1,200 requests (T = 500 ms)'],
   ])('responseTime: %o → %i', (requests, score, detail) => {
-    expect(only({ requests })).toMatchObject({ name: 'responseTime', score, samples: requests.satisfied + requests.tolerating + requests.frustrated, detail, weight: 1 });
+    expect(only({ requests })).toMatchObject({
+      name: 'responseTime',
+      score,
+      samples: requests.satisfied + requests.tolerating + requests.frustrated,
+      detail,
+      weight: 1,
+    });
   });
 
   it('responseTime: 5xx answers count as frustrated however fast they were', () => {
@@ -89,10 +91,8 @@ describe('components', () => {
   });
 
   it('resources: a signal that cannot be measured is skipped, not scored 0', () => {
-    expect(only({ resources: { heapUsed: 1, heapLimit: 0, eventLoopDelayP99Ms: 275 } }))
-      .toMatchObject({ score: 50, detail: 'event-loop delay p99 275 ms' });
-    expect(only({ resources: { heapUsed: 700, heapLimit: 1000, eventLoopDelayP99Ms: Number.NaN } }))
-      .toMatchObject({ score: 100, detail: 'heap 70% of limit' });
+    expect(only({ resources: { heapUsed: 1, heapLimit: 0, eventLoopDelayP99Ms: 275 } })).toMatchObject({ score: 50, detail: 'event-loop delay p99 275 ms' });
+    expect(only({ resources: { heapUsed: 700, heapLimit: 1000, eventLoopDelayP99Ms: Number.NaN } })).toMatchObject({ score: 100, detail: 'heap 70% of limit' });
     expect(computeHealth({ resources: { heapUsed: 1, heapLimit: 0, eventLoopDelayP99Ms: Number.NaN } }).score).toBeUndefined();
   });
 
@@ -120,13 +120,19 @@ describe('components', () => {
   });
 
   it('thresholds are configurable and show in the detail', () => {
-    expect(only({ requests: apdexCounts(Array(20).fill(300), 200) }, { requestThresholdMs: 200 }))
-      .toMatchObject({ score: 50, detail: 'Apdex 0.50 over 20 requests (T = 200 ms)' });
+    expect(only({ requests: apdexCounts(Array(20).fill(300), 200) }, { requestThresholdMs: 200 })).toMatchObject({
+      score: 50,
+      detail: 'Apdex 0.50 over 20 requests (T = 200 ms)',
+    });
     expect(only({ errors: { total: 100, failed: 11 } }, { errorBudget: 0.02 }).score).toBe(50); // (0.2 − 0.11) / 0.18
     expect(only({ resources: { heapUsed: 85, heapLimit: 100, eventLoopDelayP99Ms: 0 } }, { heapGood: 0.8, heapBad: 0.9 }).score).toBe(50);
-    expect(only({ resources: { heapUsed: 0, heapLimit: 100, eventLoopDelayP99Ms: 150 } }, { eventLoopDelayGoodMs: 100, eventLoopDelayBadMs: 200 }).score).toBe(50);
-    expect(only({ cache: { hits: 25, misses: 75 } }, { cacheHitTarget: 0.5 }))
-      .toMatchObject({ score: 50, detail: 'hit rate 25% over 100 lookups (target 50%)' });
+    expect(only({ resources: { heapUsed: 0, heapLimit: 100, eventLoopDelayP99Ms: 150 } }, { eventLoopDelayGoodMs: 100, eventLoopDelayBadMs: 200 }).score).toBe(
+      50,
+    );
+    expect(only({ cache: { hits: 25, misses: 75 } }, { cacheHitTarget: 0.5 })).toMatchObject({
+      score: 50,
+      detail: 'hit rate 25% over 100 lookups (target 50%)',
+    });
   });
 });
 
@@ -153,7 +159,11 @@ describe('weighting', () => {
   it('uses 30/25/20/15/10 by default', () => {
     const r = computeHealth({ ...healthy, errors: { total: 1000, failed: 28 } }); // errors 80, the rest 100
     expect(r.components.map((c) => [c.name, c.weight])).toEqual([
-      ['responseTime', 0.3], ['errors', 0.25], ['resources', 0.2], ['database', 0.15], ['cache', 0.1],
+      ['responseTime', 0.3],
+      ['errors', 0.25],
+      ['resources', 0.2],
+      ['database', 0.15],
+      ['cache', 0.1],
     ]);
     expect(r.score).toBe(95); // 100 − 0.25 × 20
   });
@@ -173,7 +183,10 @@ describe('weighting', () => {
   it('takes custom weights; weight 0 leaves a component out', () => {
     const r = computeHealth({ ...healthy, cache: { hits: 0, misses: 100 } }, { weights: { cache: 0, responseTime: 10 } });
     expect(r.components.map((c) => [c.name, c.weight])).toEqual([
-      ['responseTime', 10 / 70], ['errors', 25 / 70], ['resources', 20 / 70], ['database', 15 / 70],
+      ['responseTime', 10 / 70],
+      ['errors', 25 / 70],
+      ['resources', 20 / 70],
+      ['database', 15 / 70],
     ]);
     expect(r.score).toBe(100);
   });
@@ -200,11 +213,21 @@ describe('total', () => {
     const r = computeHealth({ ...healthy, alerts: [{ component: 'database', severity }] });
     expect(r.score).toBe(total);
     expect(r.cappedBy).toEqual({ severity, cap: total });
-    expect(r.components.find((c) => c.name === 'database')).toMatchObject({ score: component, detail: `Apdex 1.00 over 100 queries (T = 100 ms); capped at ${component} by a firing ${severity} alert` });
+    expect(r.components.find((c) => c.name === 'database')).toMatchObject({
+      score: component,
+      detail: `Apdex 1.00 over 100 queries (T = 100 ms); capped at ${component} by a firing ${severity} alert`,
+    });
   });
 
   it('takes the most severe of several alerts, and leaves a lower score as it is', () => {
-    const r = computeHealth({ ...healthy, errors: { total: 1000, failed: 100 }, alerts: [{ component: 'errors', severity: 'low' }, { component: 'database', severity: 'high' }] });
+    const r = computeHealth({
+      ...healthy,
+      errors: { total: 1000, failed: 100 },
+      alerts: [
+        { component: 'errors', severity: 'low' },
+        { component: 'database', severity: 'high' },
+      ],
+    });
     expect(r.components.find((c) => c.name === 'errors')!.score).toBe(0); // already under the low cap
     expect(r.score).toBe(66); // 100 − 25 (errors 0) − 0.15 × 60 (database capped at 40), under the high cap of 70
     expect(computeHealth({ requests: reqs(0, 0, 100), alerts: [{ component: 'responseTime', severity: 'low' }] })).toMatchObject({ score: 0 });
@@ -230,7 +253,12 @@ describe('total', () => {
   });
 
   it.each([
-    [100, 'healthy'], [80, 'healthy'], [79, 'degraded'], [50, 'degraded'], [49, 'unhealthy'], [0, 'unhealthy'],
+    [100, 'healthy'],
+    [80, 'healthy'],
+    [79, 'degraded'],
+    [50, 'degraded'],
+    [49, 'unhealthy'],
+    [0, 'unhealthy'],
   ])('%i is %s', (score, status) => {
     expect(computeHealth({ requests: reqs(score, 0, 100 - score) })).toMatchObject({ score, status });
   });

@@ -112,7 +112,22 @@ describe('recommend', () => {
   it('explains a slow route by where its time goes and which query takes most of it', () => {
     const lines = recommend({
       alerts: [alert({})],
-      routes: [{ route: 'GET /orders', count: 40, errors: 0, errorRate: 0, ratePerSecond: 1, meanMs: 950, p50Ms: 900, p95Ms: 1500, p99Ms: 1600, maxMs: 1700, thresholdMs: 1000, split }],
+      routes: [
+        {
+          route: 'GET /orders',
+          count: 40,
+          errors: 0,
+          errorRate: 0,
+          ratePerSecond: 1,
+          meanMs: 950,
+          p50Ms: 900,
+          p95Ms: 1500,
+          p99Ms: 1600,
+          maxMs: 1700,
+          thresholdMs: 1000,
+          split,
+        },
+      ],
       caches: [],
       cacheHitTarget: 0.8,
       minCacheLookups: 20,
@@ -127,7 +142,13 @@ describe('recommend', () => {
         alert({ rule: 'error_rate', key: 'POST /pay', severity: 'critical', observed: 0.2, threshold: 0.05, ratio: 4, exemplarTraceId: 'abc' }),
         alert({ rule: 'memory', key: 'heap', severity: 'medium', observed: 0.91, threshold: 0.85, ratio: 1.07 }),
         alert({ rule: 'event_loop', key: 'p99', severity: 'high', observed: 450, threshold: 200, ratio: 2.25 }),
-        alert({ rule: 'n_plus_one', key: 'postgresql SELECT items', severity: 'low', ratio: 1.2, message: 'N+1: 6 sequential "SELECT items" queries under one span (84 ms)' }),
+        alert({
+          rule: 'n_plus_one',
+          key: 'postgresql SELECT items',
+          severity: 'low',
+          ratio: 1.2,
+          message: 'N+1: 6 sequential "SELECT items" queries under one span (84 ms)',
+        }),
       ],
       routes: [],
       caches: [

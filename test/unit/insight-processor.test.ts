@@ -11,10 +11,19 @@ afterEach(async () => {
 });
 
 function setup(thresholds: ConstructorParameters<typeof InsightProcessor>[0] = {}) {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 3_600_000,
+  });
   const meterProvider = new MeterProvider({ readers: [reader] });
   const lines: string[] = [];
-  const insight = new InsightProcessor({ evaluateIntervalMs: 0, warmupMs: 0, meter: meterProvider.getMeter('healthspan'), warn: (l) => lines.push(l), ...thresholds });
+  const insight = new InsightProcessor({
+    evaluateIntervalMs: 0,
+    warmupMs: 0,
+    meter: meterProvider.getMeter('healthspan'),
+    warn: (l) => lines.push(l),
+    ...thresholds,
+  });
   made.push(insight);
   const spans = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [insight, new SimpleSpanProcessor({ exporter: spans })] });
@@ -25,7 +34,11 @@ function setup(thresholds: ConstructorParameters<typeof InsightProcessor>[0] = {
   let clock = Date.now();
   const request = (route: string, ms: number, status = 200) => {
     const start = (clock += 1);
-    const span = tracer.startSpan(`GET ${route}`, { kind: SpanKind.SERVER, startTime: start, attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': status } });
+    const span = tracer.startSpan(`GET ${route}`, {
+      kind: SpanKind.SERVER,
+      startTime: start,
+      attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': status },
+    });
     span.end(start + ms);
     return span;
   };
@@ -57,7 +70,11 @@ describe('InsightProcessor trend', () => {
     const provider = new TracerProvider({ spanProcessors: [insight] });
     const tracer = provider.getTracer('healthspan-http-server');
     const request = (ms: number) => {
-      const span = tracer.startSpan('GET /a', { kind: SpanKind.SERVER, startTime: now - ms, attributes: { 'http.request.method': 'GET', 'http.route': '/a', 'http.response.status_code': 200 } });
+      const span = tracer.startSpan('GET /a', {
+        kind: SpanKind.SERVER,
+        startTime: now - ms,
+        attributes: { 'http.request.method': 'GET', 'http.route': '/a', 'http.response.status_code': 200 },
+      });
       span.end(now);
     };
     for (let i = 0; i < 40; i++) request(50);
@@ -84,7 +101,9 @@ describe('InsightProcessor', () => {
     expect(events).toEqual(['fired slow_request GET /slow medium']);
     const [alert] = insight.read.alerts();
     expect(alert.exemplarTraceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(lines[0]).toMatch(/^alert fired \[medium\] slow route GET \/slow: p95 1,\d{3} ms over 1,000 ms, 30 requests in the last 60 s \(trace [0-9a-f]{32}\)$/);
+    expect(lines[0]).toMatch(
+      /^alert fired \[medium\] slow route GET \/slow: p95 1,\d{3} ms over 1,000 ms, 30 requests in the last 60 s \(trace [0-9a-f]{32}\)$/,
+    );
   });
 
   it('quotes in alert messages and recommendations the figure that fired the alert, not a later one', () => {
@@ -133,7 +152,11 @@ describe('InsightProcessor', () => {
     const provider = new TracerProvider({ spanProcessors: [insight, new SimpleSpanProcessor({ exporter: spans })] });
     const http = provider.getTracer('healthspan-http-server');
     const t0 = Date.now();
-    const req = http.startSpan('GET /orders', { kind: SpanKind.SERVER, startTime: t0, attributes: { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 200 } });
+    const req = http.startSpan('GET /orders', {
+      kind: SpanKind.SERVER,
+      startTime: t0,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 200 },
+    });
     const parent = { traceId: req.spanContext().traceId, spanId: req.spanContext().spanId };
     for (let i = 0; i < 12; i++) query('SELECT orders', 15, parent, t0 + i * 20);
     insight.evaluate();
@@ -175,14 +198,32 @@ describe('InsightProcessor', () => {
     const t0 = Date.now();
     for (let i = 0; i < 4; i++) {
       const at = t0 + i * 1000;
-      const req = http.startSpan('GET /orders', { kind: SpanKind.SERVER, startTime: at, attributes: { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 200 } });
+      const req = http.startSpan('GET /orders', {
+        kind: SpanKind.SERVER,
+        startTime: at,
+        attributes: { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 200 },
+      });
       const ctx = trace.setSpan(ROOT_CONTEXT, req);
-      pg.startSpan('SELECT orders', { kind: SpanKind.CLIENT, startTime: at + 1, attributes: { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT orders' } }, ctx).end(at + 51);
-      pg.startSpan('SELECT users', { kind: SpanKind.CLIENT, startTime: at + 51, attributes: { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT users' } }, ctx).end(at + 61);
+      pg.startSpan(
+        'SELECT orders',
+        { kind: SpanKind.CLIENT, startTime: at + 1, attributes: { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT orders' } },
+        ctx,
+      ).end(at + 51);
+      pg.startSpan(
+        'SELECT users',
+        { kind: SpanKind.CLIENT, startTime: at + 51, attributes: { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT users' } },
+        ctx,
+      ).end(at + 61);
       out.startSpan('GET', { kind: SpanKind.CLIENT, startTime: at + 61, attributes: { 'http.request.method': 'GET' } }, ctx).end(at + 81);
       const lookup = cache.startSpan('cache.get users', { attributes: { 'cache.name': 'users', 'cache.hit': false }, startTime: at + 81 }, ctx);
       // The Redis command under the lookup must not count twice.
-      redis.startSpan('GET', { kind: SpanKind.CLIENT, startTime: at + 82, attributes: { 'db.system.name': 'redis', 'db.query.summary': 'GET' } }, trace.setSpan(ROOT_CONTEXT, lookup)).end(at + 86);
+      redis
+        .startSpan(
+          'GET',
+          { kind: SpanKind.CLIENT, startTime: at + 82, attributes: { 'db.system.name': 'redis', 'db.query.summary': 'GET' } },
+          trace.setSpan(ROOT_CONTEXT, lookup),
+        )
+        .end(at + 86);
       lookup.end(at + 91);
       req.end(at + 100);
     }
@@ -234,7 +275,9 @@ describe('InsightProcessor', () => {
     const h = insight.read.health();
     // The query is 3× over its threshold (high), the route 1.5× (medium): most severe first.
     expect(h.recommendations).toHaveLength(2);
-    expect(h.recommendations[1]).toMatch(/^GET \/report is slow: p95 1,[45]\d\d ms against 1,000 ms\. No database, HTTP or cache call was seen under it: the time is spent in its own code\.$/);
+    expect(h.recommendations[1]).toMatch(
+      /^GET \/report is slow: p95 1,[45]\d\d ms against 1,000 ms\. No database, HTTP or cache call was seen under it: the time is spent in its own code\.$/,
+    );
     expect(h.recommendations[0]).toMatch(/^The query "postgresql SELECT report" is slow: p95 (29\d|30\d) ms against 100 ms\. Run EXPLAIN on it/);
   });
 

@@ -26,7 +26,11 @@ function setup(options: InsightOptions = {}) {
   const events: string[] = [];
   insight.onAlert((a: Alert, t: Transition) => events.push(`${t} ${a.rule} ${a.key} ${a.severity}`));
   const request = (route: string, ms: number, status = 200) => {
-    const span = http.startSpan(`GET ${route}`, { kind: SpanKind.SERVER, startTime: now - ms, attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': status } });
+    const span = http.startSpan(`GET ${route}`, {
+      kind: SpanKind.SERVER,
+      startTime: now - ms,
+      attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': status },
+    });
     span.end(now);
     return span;
   };
@@ -37,7 +41,11 @@ function setup(options: InsightOptions = {}) {
   };
   /** One request of `route` that runs `n` sequential copies of a query (an N+1 when n ≥ 5). */
   const loop = (route: string, n: number, eachMs: number) => {
-    const req = http.startSpan(`GET ${route}`, { kind: SpanKind.SERVER, startTime: now - n * eachMs - 1, attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': 200 } });
+    const req = http.startSpan(`GET ${route}`, {
+      kind: SpanKind.SERVER,
+      startTime: now - n * eachMs - 1,
+      attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': 200 },
+    });
     const parent = { traceId: req.spanContext().traceId, spanId: req.spanContext().spanId };
     for (let i = 0; i < n; i++) query('SELECT * FROM items WHERE order_id = $1', 'SELECT items', eachMs, parent, now - (n - i) * eachMs);
     req.end(now);
@@ -84,7 +92,9 @@ describe('statement keys', () => {
     insight.evaluate();
     expect(events).toEqual(['fired slow_query postgresql SELECT * FROM products WHERE name ILIKE ? critical']);
     const [alert] = insight.read.alerts();
-    expect(alert.message).toMatch(/^slow query postgresql SELECT \* FROM products WHERE name ILIKE \?: p95 3[45]\d ms over 100 ms, 30 queries in the last 60 s$/);
+    expect(alert.message).toMatch(
+      /^slow query postgresql SELECT \* FROM products WHERE name ILIKE \?: p95 3[45]\d ms over 100 ms, 30 queries in the last 60 s$/,
+    );
     expect(insight.read.queries().map((q) => [q.query, q.summary, q.count])).toEqual([
       ['postgresql SELECT * FROM products WHERE name ILIKE ?', 'SELECT products', 30],
       ['postgresql SELECT * FROM products WHERE id = $1', 'SELECT products', 650],
@@ -218,8 +228,10 @@ describe('memory', () => {
     expect(heapGrowth(leak.slice(0, 5))).toBeUndefined(); // too few samples to tell
   });
 
-  it('a heap nearly at its old-space limit is critical', () => {
-    const { insight, events } = setup({ heapLimitBytes: Math.round(insight0HeapUsed() / 0.97) });
+  it('a heap at its old-space limit is critical', () => {
+    // 120 % of the limit when measured: a major GC between the measurement and evaluate() may
+    // free some of the old generation, and critical needs only 95 %.
+    const { insight, events } = setup({ heapLimitBytes: Math.round(insight0HeapUsed() / 1.2) });
     insight.evaluate();
     expect(events).toContain('fired memory heap critical');
   });

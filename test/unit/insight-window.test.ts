@@ -81,12 +81,47 @@ describe('classify', () => {
   };
 
   it.each([
-    ['a request, by method and route', 'healthspan-http-server', SpanKind.SERVER, { 'http.request.method': 'GET', 'http.route': '/users/:id', 'http.response.status_code': 200 }, false, { class: 'request', key: 'GET /users/:id', error: false, status: 200 }],
-    ['a 5xx request is an error', 'healthspan-http-server', SpanKind.SERVER, { 'http.request.method': 'POST', 'http.route': '/o', 'http.response.status_code': 503 }, false, { class: 'request', key: 'POST /o', error: true }],
-    ['a 4xx request is not', 'healthspan-http-server', SpanKind.SERVER, { 'http.request.method': 'GET', 'http.route': '/x', 'http.response.status_code': 404 }, false, { class: 'request', error: false }],
+    [
+      'a request, by method and route',
+      'healthspan-http-server',
+      SpanKind.SERVER,
+      { 'http.request.method': 'GET', 'http.route': '/users/:id', 'http.response.status_code': 200 },
+      false,
+      { class: 'request', key: 'GET /users/:id', error: false, status: 200 },
+    ],
+    [
+      'a 5xx request is an error',
+      'healthspan-http-server',
+      SpanKind.SERVER,
+      { 'http.request.method': 'POST', 'http.route': '/o', 'http.response.status_code': 503 },
+      false,
+      { class: 'request', key: 'POST /o', error: true },
+    ],
+    [
+      'a 4xx request is not',
+      'healthspan-http-server',
+      SpanKind.SERVER,
+      { 'http.request.method': 'GET', 'http.route': '/x', 'http.response.status_code': 404 },
+      false,
+      { class: 'request', error: false },
+    ],
     ['a ws handshake', 'healthspan-ws', SpanKind.SERVER, { 'http.request.method': 'GET', 'http.route': '/chat' }, false, { class: 'ws', key: 'GET /chat' }],
-    ['a query, by system and summary', '@opentelemetry/instrumentation-pg', SpanKind.CLIENT, { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT users' }, true, { class: 'query', key: 'postgresql SELECT users', summary: 'SELECT users', error: true }],
-    ['a cache operation', 'healthspan-cache', SpanKind.INTERNAL, { 'cache.name': 'users', 'cache.hit': true }, false, { class: 'cache', key: 'users', hit: true }],
+    [
+      'a query, by system and summary',
+      '@opentelemetry/instrumentation-pg',
+      SpanKind.CLIENT,
+      { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT users' },
+      true,
+      { class: 'query', key: 'postgresql SELECT users', summary: 'SELECT users', error: true },
+    ],
+    [
+      'a cache operation',
+      'healthspan-cache',
+      SpanKind.INTERNAL,
+      { 'cache.name': 'users', 'cache.hit': true },
+      false,
+      { class: 'cache', key: 'users', hit: true },
+    ],
     ['anything else', 'app', SpanKind.INTERNAL, {}, false, { class: 'other', key: 'work' }],
   ] as const)('%s', (_name, scope, kind, attributes, error, want) => {
     const c = make(scope, (want as { key?: string }).key === 'work' ? 'work' : 'span', kind, attributes as Attributes, error);

@@ -11,7 +11,7 @@ import { Logger } from '../../src/log.js';
 import { freePort as closedPort } from '../preload/child.ts';
 import { startOtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -38,7 +38,8 @@ function setup(
   cleanups.push(() => provider.shutdown());
   const logger = provider.getLogger('healthspan', '1.0.0');
   const emit = (n: number) => {
-    for (let i = 0; i < n; i++) logger.emit({ eventName: 'healthspan.alert', body: `record-${i}`, severityNumber: SeverityNumber.WARN, severityText: 'WARN', attributes: { i } });
+    for (let i = 0; i < n; i++)
+      logger.emit({ eventName: 'healthspan.alert', body: `record-${i}`, severityNumber: SeverityNumber.WARN, severityText: 'WARN', attributes: { i } });
   };
   return { processor, dropped, lines, emit };
 }
@@ -49,7 +50,7 @@ async function hangingServer(): Promise<string> {
   const srv = net.createServer((s) => sockets.push(s));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   cleanups.push(() => {
-    sockets.forEach((s) => s.destroy());
+    for (const s of sockets) s.destroy();
     return new Promise((r) => srv.close(r));
   });
   return `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1/logs`;
@@ -64,7 +65,13 @@ describe('ExportLogRecordProcessor with createOtlpLogExporter', () => {
     emit(25);
     await processor.forceFlush();
     expect(receiver.logs.map((l) => l.body).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `record-${i}`).sort());
-    expect(receiver.logs[0]).toMatchObject({ eventName: 'healthspan.alert', severityNumber: 13, severityText: 'WARN', resource: { 'service.name': 'log-test' }, scope: { name: 'healthspan' } });
+    expect(receiver.logs[0]).toMatchObject({
+      eventName: 'healthspan.alert',
+      severityNumber: 13,
+      severityText: 'WARN',
+      resource: { 'service.name': 'log-test' },
+      scope: { name: 'healthspan' },
+    });
     expect(receiver.requests.map((r) => r.protocol)).toEqual([protocol, protocol, protocol]);
     expect(receiver.requests.every((r) => (r.headers as Record<string, unknown>)['x-tenant'] === 'acme')).toBe(true);
     expect(dropped.total()).toBe(0);
@@ -91,7 +98,11 @@ describe('ExportLogRecordProcessor with createOtlpLogExporter', () => {
     }
     expect(dropped.entries()).toEqual([{ signal: 'logs', reason: 'export_failed', value: 12 }]);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^healthspan: warning: log export to ${url} failed \\(.*ECONNREFUSED.*\\); 4 log records dropped, 4 in total \\(healthspan.exporter.dropped\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^healthspan: warning: log export to ${url} failed \\(.*ECONNREFUSED.*\\); 4 log records dropped, 4 in total \\(healthspan.exporter.dropped\\)$`,
+      ),
+    );
   });
 
   it('a receiver answering 503 costs the records, counted', async () => {

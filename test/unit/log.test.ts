@@ -4,7 +4,12 @@ import { Logger, createDiagLogger } from '../../src/log.js';
 function setup(level: 'info' | 'warn' | 'none' = 'info') {
   const lines: string[] = [];
   let now = 0;
-  const log = new Logger(level, 1000, (l) => lines.push(l), () => now);
+  const log = new Logger(
+    level,
+    1000,
+    (l) => lines.push(l),
+    () => now,
+  );
   return { log, lines, tick: (ms: number) => (now += ms) };
 }
 

@@ -15,7 +15,9 @@ describe('NPlusOneDetector', () => {
   it('reports a loop once its trace is over, with its whole length and time', () => {
     const d = new NPlusOneDetector();
     for (let i = 0; i < 12; i++) d.observe(q(i));
-    expect(d.endTrace('t1')).toEqual([{ traceId: 't1', parentSpanId: 'p1', key: 'postgresql SELECT * FROM orders WHERE id = $1', summary: 'SELECT orders', queries: 12, totalMs: 144 }]);
+    expect(d.endTrace('t1')).toEqual([
+      { traceId: 't1', parentSpanId: 'p1', key: 'postgresql SELECT * FROM orders WHERE id = $1', summary: 'SELECT orders', queries: 12, totalMs: 144 },
+    ]);
     expect(d.endTrace('t1')).toBeUndefined(); // forgotten
     expect(d.size).toBe(0);
   });

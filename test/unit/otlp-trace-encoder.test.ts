@@ -21,7 +21,7 @@ function recorder(resourceAttributes: Record<string, unknown> = { 'service.name'
   return { provider, spans: () => exporter.getFinishedSpans() as ReadableSpan[] };
 }
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -48,7 +48,14 @@ describe('encodeTraceRequest', () => {
   });
 
   it('writes the same bytes for every value type, events, links, status, parents and trace state', () => {
-    const { provider, spans } = recorder({ 'service.name': 'svc', 'process.pid': 1234, 'process.command_args': ['node', 'app.js'], 'host.arch': 'amd64', ratio: 0.25, ok: true });
+    const { provider, spans } = recorder({
+      'service.name': 'svc',
+      'process.pid': 1234,
+      'process.command_args': ['node', 'app.js'],
+      'host.arch': 'amd64',
+      ratio: 0.25,
+      ok: true,
+    });
     const tracer = provider.getTracer('scope-a', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
     const parentCtx = trace.setSpanContext(context.active(), {
       traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -69,7 +76,7 @@ describe('encodeTraceRequest', () => {
           huge: 2 ** 62,
           neg64: -(2 ** 55),
           zero: 0,
-          float: 3.14159,
+          float: Math.PI,
           nan: Number.NaN,
           inf: Number.POSITIVE_INFINITY,
           yes: true,
@@ -84,20 +91,37 @@ describe('encodeTraceRequest', () => {
           lone: 'broken \ud800 surrogate',
         },
         links: [
-          { context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED }, attributes: { 'link.reason': 'batch' } },
-          { context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4737', spanId: '00f067aa0ba902b8', traceFlags: TraceFlags.NONE, isRemote: true, traceState: new TraceState('k=v') } },
+          {
+            context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED },
+            attributes: { 'link.reason': 'batch' },
+          },
+          {
+            context: {
+              traceId: '4bf92f3577b34da6a3ce929d0e0e4737',
+              spanId: '00f067aa0ba902b8',
+              traceFlags: TraceFlags.NONE,
+              isRemote: true,
+              traceState: new TraceState('k=v'),
+            },
+          },
         ],
       },
       parentCtx,
     );
-    child.addEvent('exception', { 'exception.type': 'Error', 'exception.message': 'boom ✗', 'exception.stacktrace': 'Error: boom\n    at x (y.js:1:1)\n'.repeat(40) });
+    child.addEvent('exception', {
+      'exception.type': 'Error',
+      'exception.message': 'boom ✗',
+      'exception.stacktrace': 'Error: boom\n    at x (y.js:1:1)\n'.repeat(40),
+    });
     child.addEvent('plain');
     child.setStatus({ code: SpanStatusCode.ERROR, message: 'failed: ünïcode' });
     child.end();
     const other = provider.getTracer('scope-b').startSpan('internal');
     other.setStatus({ code: SpanStatusCode.OK });
     other.end();
-    const three = tracer.startSpan('many', { attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`attr.${i}`, `value-${i}-${'z'.repeat(i)}`])) });
+    const three = tracer.startSpan('many', {
+      attributes: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`attr.${i}`, `value-${i}-${'z'.repeat(i)}`])),
+    });
     three.end();
 
     expect(spans()).toHaveLength(3);
@@ -110,7 +134,10 @@ describe('encodeTraceRequest', () => {
     for (let i = 0; i < 500; i++) {
       const root = a.provider.getTracer('t1').startSpan(`GET /r/${i % 7}`, { kind: SpanKind.SERVER, attributes: { i, 'url.path': `/r/${i}` } });
       const ctx = trace.setSpan(context.active(), root);
-      b.provider.getTracer(i % 2 ? 't2' : 't3').startSpan(`q${i}`, { attributes: { n: i * 1000 } }, ctx).end();
+      b.provider
+        .getTracer(i % 2 ? 't2' : 't3')
+        .startSpan(`q${i}`, { attributes: { n: i * 1000 } }, ctx)
+        .end();
       root.end();
     }
     const mixed = [...a.spans(), ...b.spans()].sort(() => Math.random() - 0.5);
@@ -123,7 +150,14 @@ describe('encodeTraceRequest', () => {
     provider.getTracer('t').startSpan('s').end();
     const real = spans()[0]!;
     const fake = Object.create(real, {
-      attributes: { value: { nested: { inner: 'x', deeper: { n: 1, list: [1, 'two', { k: false }] } }, raw: new Uint8Array([0, 1, 2, 255]), nothing: null, missing: undefined } },
+      attributes: {
+        value: {
+          nested: { inner: 'x', deeper: { n: 1, list: [1, 'two', { k: false }] } },
+          raw: new Uint8Array([0, 1, 2, 255]),
+          nothing: null,
+          missing: undefined,
+        },
+      },
     }) as ReadableSpan;
     expect(ours([fake]).equals(upstream([fake]))).toBe(true);
   });
@@ -145,7 +179,9 @@ describe('encodeTraceRequest', () => {
     for (let i = 0; i < 500; i++) times.push([Math.floor(Math.random() * 4_000_000_000), Math.floor(Math.random() * 1e9)]);
     for (const t of times) {
       const fake = Object.create(real, { startTime: { value: t }, endTime: { value: t } }) as ReadableSpan;
-      const decoded = decodeOtlpProtobuf(encodeTraceRequest([fake]), 'traces') as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: bigint }[] }[] }[] };
+      const decoded = decodeOtlpProtobuf(encodeTraceRequest([fake]), 'traces') as {
+        resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: bigint }[] }[] }[];
+      };
       expect(decoded.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.startTimeUnixNano).toBe(BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]));
       expect(ours([fake]).equals(upstream([fake]))).toBe(true);
     }
@@ -184,7 +220,12 @@ describe('createProtobufTraceExporter (http/protobuf with the one-pass encoder)'
     const got = await receiver.waitForSpans(2);
     const byName = Object.fromEntries(got.map((s) => [s.name, s]));
     expect(byName['GET /things']).toMatchObject({ kind: 2, attributes: { 'http.route': '/things' }, scope: { name: 'scope', version: '9.9.9' } });
-    expect(byName['SELECT things']).toMatchObject({ kind: 3, parentSpanId: byName['GET /things']!.spanId, traceId: byName['GET /things']!.traceId, attributes: { 'db.system.name': 'postgresql' } });
+    expect(byName['SELECT things']).toMatchObject({
+      kind: 3,
+      parentSpanId: byName['GET /things']!.spanId,
+      traceId: byName['GET /things']!.traceId,
+      attributes: { 'db.system.name': 'postgresql' },
+    });
     await exporter.shutdown();
   });
 });

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getHealth, readConfigFromEnv, setThresholds, shutdown, start } from '../../src/index.js';
 
 beforeAll(() => {
-  start({ traces: { exporter: 'none' }, metrics: { exporters: [] }, instrumentations: [], resourceDetectors: [], logLevel: 'none', insight: { healthWeights: { resources: 0 } } });
+  start({
+    traces: { exporter: 'none' },
+    metrics: { exporters: [] },
+    instrumentations: [],
+    resourceDetectors: [],
+    logLevel: 'none',
+    insight: { healthWeights: { resources: 0 } },
+  });
 });
 afterAll(() => shutdown());
 
@@ -34,7 +41,10 @@ describe('setThresholds', () => {
     [{ eventLoopP99Ms: 0.2 }, 'setThresholds: eventLoopP99Ms must be milliseconds from 1 to 3600000 (got 0.2)'],
     [{ errorRate: 0.00005 }, 'setThresholds: errorRate must be a share from 0.0001 to 1 (got 0.00005)'],
     [{ errorMinSamples: 2_000_000 }, 'setThresholds: errorMinSamples must be an integer from 1 to 1000000 (got 2000000)'],
-    [{ bogus: 1 }, 'setThresholds: unknown field "bogus"; the thresholds are requestMs, routes, queryMs, errorRate, errorMinSamples, heapRatio, eventLoopP99Ms, rssRatio'],
+    [
+      { bogus: 1 },
+      'setThresholds: unknown field "bogus"; the thresholds are requestMs, routes, queryMs, errorRate, errorMinSamples, heapRatio, eventLoopP99Ms, rssRatio',
+    ],
     [{ routes: [1] }, 'setThresholds: routes must be an object of "METHOD /route": milliseconds'],
     [{ routes: null }, 'setThresholds: routes must be an object of "METHOD /route": milliseconds'],
     [{ requestMs: 500, queryMs: -1 }, 'setThresholds: queryMs must be milliseconds from 1 to 3600000 (got -1)'],

@@ -8,12 +8,16 @@ import { Logger } from '../../src/log.js';
 import { freePort as closedPort } from '../preload/child.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function setup(url: string, batch: Partial<{ maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number; scheduledDelayMillis: number }> = {}, exporterTimeoutMillis = 1000) {
+function setup(
+  url: string,
+  batch: Partial<{ maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number; scheduledDelayMillis: number }> = {},
+  exporterTimeoutMillis = 1000,
+) {
   const lines: string[] = [];
   const dropped = new DropCounter();
   const processor = new ExportSpanProcessor({
@@ -47,12 +51,12 @@ async function hangingServer(): Promise<{ url: string; answer: () => void }> {
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   cleanups.push(() => {
-    sockets.forEach((s) => s.destroy());
+    for (const s of sockets) s.destroy();
     return new Promise((r) => srv.close(r));
   });
   const answer = () => {
     answering = true;
-    sockets.forEach((s) => s.end(OK));
+    for (const s of sockets) s.end(OK);
   };
   return { url: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1/traces`, answer };
 }

@@ -19,7 +19,7 @@ describe('sanitizeSql (postgresql)', () => {
     ["SELECT 'it''s', 'plain'", 'SELECT ?, ?'],
     ["SELECT E'it\\'s', e'a\\\\b' || 'tail'", 'SELECT ?, ? || ?'],
     ["SELECT U&'d\\0061t\\+000061', N'näme', X'1F', B'0101'", 'SELECT ?, ?, ?, ?'],
-    ['SELECT $$s3cr3t$$, $tag$ it\'s $$ nested $$ $tag$ FROM t', 'SELECT ?, ? FROM t'],
+    ["SELECT $$s3cr3t$$, $tag$ it's $$ nested $$ $tag$ FROM t", 'SELECT ?, ? FROM t'],
     ['SELECT $a$ x $b$ y $b$ z $a$ AS body', 'SELECT ? AS body'],
     ["SELECT 'has $$ inside', 'and $tag$ too' FROM t", 'SELECT ?, ? FROM t'],
     ["SELECT DATE '2024-01-01', INTERVAL '1 day', TIMESTAMP '2024-01-01 10:00'", 'SELECT DATE ?, INTERVAL ?, TIMESTAMP ?'],
@@ -65,13 +65,13 @@ describe('sanitizeSql (postgresql)', () => {
     // multi-statement text
     ['BEGIN; UPDATE t SET a = 1; COMMIT;', 'BEGIN; UPDATE t SET a = ?; COMMIT;'],
     // unterminated quote / comment / dollar quote
-    ['SELECT a FROM t WHERE b = \'s3cr3t AND c = 1', 'SELECT a FROM t WHERE b = ?'],
+    ["SELECT a FROM t WHERE b = 's3cr3t AND c = 1", 'SELECT a FROM t WHERE b = ?'],
     ["SELECT E'abc\\'", 'SELECT ?'],
     ['SELECT $$abc', 'SELECT ?'],
     ['SELECT $t$ abc $t', 'SELECT ?'],
     ['SELECT 1 /* abc', 'SELECT ? ?'],
     ['SELECT "abc', 'SELECT ?'],
-    ['WHERE id IN (1, \'abc', 'WHERE id IN (?, ?'],
+    ["WHERE id IN (1, 'abc", 'WHERE id IN (?, ?'],
     // empty
     ['', ''],
     ['  \n ', ''],
@@ -83,7 +83,7 @@ describe('sanitizeSql (postgresql)', () => {
 
 describe('sanitizeSql (mysql)', () => {
   it.each([
-    ['SELECT * FROM users WHERE name = "bob" AND pw = \'it\\\'s\'', 'SELECT * FROM users WHERE name = ? AND pw = ?'],
+    ["SELECT * FROM users WHERE name = \"bob\" AND pw = 'it\\'s'", 'SELECT * FROM users WHERE name = ? AND pw = ?'],
     ['SELECT "it\\"s", \'a\'\'b\', "x""y"', 'SELECT ?, ?, ?'],
     ['SELECT `order`, `a``b` FROM `db`.`t`', 'SELECT `order`, `a``b` FROM `db`.`t`'],
     ["SELECT a # s3cr3t 'x'\nFROM t -- c\n", 'SELECT a FROM t'],
@@ -91,7 +91,7 @@ describe('sanitizeSql (mysql)', () => {
     ['SELECT * FROM 2fa_codes WHERE code = 123456', 'SELECT * FROM 2fa_codes WHERE code = ?'],
     ["SELECT X'1F', b'01', 0x1F, _utf8'abc', n'x'", 'SELECT ?, ?, ?, _utf8?, ?'],
     ['SELECT * FROM t WHERE a = ? AND b IN (?, ?, ?)', 'SELECT * FROM t WHERE a = ? AND b IN (?)'],
-    ["INSERT INTO t (a) VALUES (1), (2) ON DUPLICATE KEY UPDATE a = VALUES(a)", 'INSERT INTO t (a) VALUES (?) ON DUPLICATE KEY UPDATE a = VALUES(a)'],
+    ['INSERT INTO t (a) VALUES (1), (2) ON DUPLICATE KEY UPDATE a = VALUES(a)', 'INSERT INTO t (a) VALUES (?) ON DUPLICATE KEY UPDATE a = VALUES(a)'],
     ['SELECT "abc', 'SELECT ?'],
     ["SELECT 'abc\\", 'SELECT ?'],
   ])('%j → %j', (input, want) => {
@@ -154,7 +154,10 @@ describe('sanitizeSql robustness', () => {
     expect(big.length / small.length).toBeCloseTo(10, 0);
     const best = { small: Infinity, big: Infinity };
     for (let i = 0; i < 5; i++) {
-      for (const [size, sql] of [['small', small], ['big', big]] as const) {
+      for (const [size, sql] of [
+        ['small', small],
+        ['big', big],
+      ] as const) {
         const t0 = performance.now();
         const out = sanitizeSql(sql);
         best[size] = Math.min(best[size], performance.now() - t0);
@@ -174,9 +177,21 @@ describe('sanitizeSql robustness', () => {
       const secret = () => {
         const id = `${n}x${Math.floor(rnd() * 1000)}`;
         const common = [
-          `'s3cr3t-${id}'`, `'s3cr3t''-${id}'`, `E's3cr3t\\'-${id}'`, `X'9876543${n}'`, `N's3cr3t-${id}'`,
-          `9876543${n}`, `-9876543${n}`, `9876543${n}.25`, `.9876543${n}`, `9876543${n}e-3`, `0x9876543${n}`,
-          `/* s3cr3t-${id} */ 1`, `-- s3cr3t-${id}\n 1`, 'TRUE', 'false',
+          `'s3cr3t-${id}'`,
+          `'s3cr3t''-${id}'`,
+          `E's3cr3t\\'-${id}'`,
+          `X'9876543${n}'`,
+          `N's3cr3t-${id}'`,
+          `9876543${n}`,
+          `-9876543${n}`,
+          `9876543${n}.25`,
+          `.9876543${n}`,
+          `9876543${n}e-3`,
+          `0x9876543${n}`,
+          `/* s3cr3t-${id} */ 1`,
+          `-- s3cr3t-${id}\n 1`,
+          'TRUE',
+          'false',
         ];
         const pg = [`$$s3cr3t-${id}$$`, `$q$ s3cr3t '${id} $q$`, `U&'s3cr3t-${id}'`, `'s3cr3t-${id}'::text`];
         const my = [`"s3cr3t-${id}"`, `'s3cr3t\\'-${id}'`, `"s3cr3t\\"-${id}"`, `# s3cr3t-${id}\n 1`];
@@ -191,7 +206,7 @@ describe('sanitizeSql robustness', () => {
         () => `SELECT f(${list()}) FROM t; DELETE FROM u WHERE x = ${secret()}`,
         () => `SELECT CASE WHEN a > ${secret()} THEN ${secret()} ELSE b END FROM t LIMIT ${secret()}`,
       ];
-      const sql = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(templates)()).join(';' + ws());
+      const sql = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(templates)()).join(`;${ws()}`);
       const maxLength = rnd() < 0.2 ? 1 + Math.floor(rnd() * 200) : undefined;
       const out = sanitizeSql(sql, { dialect, maxLength });
       if (/s3cr3t|9876543/i.test(out)) throw new Error(`literal leaked (${dialect}): ${JSON.stringify(sql)} → ${JSON.stringify(out)}`);

@@ -129,7 +129,7 @@ describe('summarizeSql: nothing recognisable', () => {
     ['42', 'OTHER'],
     ["'users'", 'OTHER'],
     ['x'.repeat(40), 'OTHER'],
-    ['SELECT * FROM users WHERE name = \'abc', 'SELECT users', 'SELECT', 'users'],
+    ["SELECT * FROM users WHERE name = 'abc", 'SELECT users', 'SELECT', 'users'],
     ['SELECT * FROM "users', 'SELECT', 'SELECT'],
     ['"users" FROM users', 'OTHER'],
     ['? SELECT * FROM users', 'OTHER'],

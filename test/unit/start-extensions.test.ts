@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WsInstrumentation } from '../../instrumentations/ws/index.js';
 import { ConfigError, getSdk, shutdown, start, type StartOptions } from '../../src/index.js';
 
-const QUIET: StartOptions = { traces: { exporter: 'none' }, metrics: { exporters: [] }, instrumentations: [], resourceDetectors: [], insight: { enabled: false }, logLevel: 'warn' };
+const QUIET: StartOptions = {
+  traces: { exporter: 'none' },
+  metrics: { exporters: [] },
+  instrumentations: [],
+  resourceDetectors: [],
+  insight: { enabled: false },
+  logLevel: 'warn',
+};
 
 /** healthspan's stderr lines while `fn` runs. */
 function stderrOf(fn: () => void): string[] {
@@ -47,10 +54,15 @@ describe('start({ spanProcessors })', () => {
     expect(spans.getFinishedSpans().map((s: ReadableSpan) => s.name)).toEqual(['work']);
     expect(lines).toEqual(['healthspan: warning: the added span processor ThrowingProcessor failed in onEnd (boom); the span and the app go on']);
     const atShutdown: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (atShutdown.push(String(chunk).trim()), true));
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      atShutdown.push(String(chunk).trim());
+      return true;
+    });
     await shutdown();
     spy.mockRestore();
-    expect(atShutdown).toEqual(['healthspan: warning: the added span processor ThrowingProcessor failed in shutdown (cannot stop); the span and the app go on']);
+    expect(atShutdown).toEqual([
+      'healthspan: warning: the added span processor ThrowingProcessor failed in shutdown (cannot stop); the span and the app go on',
+    ]);
   });
 });
 

@@ -10,8 +10,17 @@ afterEach(async () => {
 });
 
 const alert = (key: string): Alert => ({
-  id: `slow_request:${key}#1`, rule: 'slow_request', key, severity: 'high', state: 'firing',
-  observed: 2500, threshold: 1000, ratio: 2.5, firstAt: 1, lastAt: 1, message: `slow route ${key}`,
+  id: `slow_request:${key}#1`,
+  rule: 'slow_request',
+  key,
+  severity: 'high',
+  state: 'firing',
+  observed: 2500,
+  threshold: 1000,
+  ratio: 2.5,
+  firstAt: 1,
+  lastAt: 1,
+  message: `slow route ${key}`,
 });
 
 /** A real receiver answering with `statuses` in turn (then 200), recording what it got. */
@@ -19,11 +28,13 @@ async function receiver(statuses: number[] = []) {
   const got: { body: unknown; headers: http.IncomingHttpHeaders }[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      got.push({ body: JSON.parse(body), headers: req.headers });
-      res.statusCode = statuses.shift() ?? 200;
-      res.end();
-    });
+    req
+      .on('data', (c) => (body += c))
+      .on('end', () => {
+        got.push({ body: JSON.parse(body), headers: req.headers });
+        res.statusCode = statuses.shift() ?? 200;
+        res.end();
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(server);

@@ -4,12 +4,12 @@ import { attempt, names, report, sig } from './probe.mjs';
 
 const seen = {};
 const app = express();
-app.use(function identity(req, res, next) {
+app.use(function identity(req, _res, next) {
   seen.middlewareNext = { isReqNext: next === req.next, name: next.name, length: next.length };
   next();
 });
 const api = express.Router();
-api.use(function nested(req, res, next) {
+api.use(function nested(req, _res, next) {
   seen.nestedNext = { isReqNext: next === req.next, name: next.name, length: next.length };
   next();
 });
@@ -28,17 +28,21 @@ app.use('/format', (req, res, next) => {
     },
   });
 });
-app.use('/strict-format', (req, res) => res.format({ 'text/plain': () => res.send('text') }));
+app.use('/strict-format', (_req, res) => res.format({ 'text/plain': () => res.send('text') }));
 app.get('/throws', () => {
   throw new Error('thrown in a handler');
 });
-app.get('/next-error', (req, res, next) => next(new Error('passed to next')));
-app.get('/skip', (req, res, next) => next('route'), (req, res) => res.send('not reached'));
-app.get('/skip', (req, res) => res.send('second route'));
+app.get('/next-error', (_req, _res, next) => next(new Error('passed to next')));
+app.get(
+  '/skip',
+  (_req, _res, next) => next('route'),
+  (_req, res) => res.send('not reached'),
+);
+app.get('/skip', (_req, res) => res.send('second route'));
 app.get('/async-reject', async () => {
   throw new Error('rejected');
 });
-app.use(function errors(err, req, res, next) {
+app.use(function errors(err, _req, res, next) {
   seen.errorNext = { name: next.name, length: next.length };
   res.status(500).json({ message: err.message, handlerLength: errors.length });
 });
@@ -65,9 +69,7 @@ const result = {
     notFound: await call('/nope'),
   },
   seen,
-  useErrors: Object.fromEntries(
-    [null, 0, 'x', undefined].map((v) => [String(v), attempt(() => express().use(v))]),
-  ),
+  useErrors: Object.fromEntries([null, 0, 'x', undefined].map((v) => [String(v), attempt(() => express().use(v))])),
   signatures: {
     appUse: sig(app.use),
     appGet: sig(app.get),
@@ -75,7 +77,13 @@ const result = {
     routerUse: sig(express.Router.prototype?.use ?? express.Router().use),
     routerRoute: sig(express.Router().route),
     routerGet: sig(express.Router().get),
-    layers: app.router.stack.map((l) => ({ name: l.name, handle: sig(l.handle), keys: Object.keys(l.handle).filter((k) => !k.startsWith('__')).sort() })),
+    layers: app.router.stack.map((l) => ({
+      name: l.name,
+      handle: sig(l.handle),
+      keys: Object.keys(l.handle)
+        .filter((k) => !k.startsWith('__'))
+        .sort(),
+    })),
   },
 };
 for (const [k, v] of Object.entries(result.useErrors)) result.useErrors[k] = await v;

@@ -11,7 +11,9 @@ const result = {
   get: await attempt(() => redis.get(key)),
   callback: await attempt(() => new Promise((resolve, reject) => redis.get(key, (err, v) => (err ? reject(err) : resolve(v))))),
   wrongType: await attempt(() => redis.hget(key, 'f')),
-  pipeline: await attempt(async () => (await redis.pipeline().incr(`${key}:n`).incr(`${key}:n`).hget(key, 'f').exec()).map(([err, v]) => [err && describeError(err), v])),
+  pipeline: await attempt(async () =>
+    (await redis.pipeline().incr(`${key}:n`).incr(`${key}:n`).hget(key, 'f').exec()).map(([err, v]) => [err && describeError(err), v]),
+  ),
   multi: await attempt(() => redis.multi().incr(`${key}:n`).get(`${key}:n`).exec()),
   call: await attempt(() => redis.call('ECHO', 'raw')),
   unknown: await attempt(() => redis.call('NOSUCHCOMMAND')),

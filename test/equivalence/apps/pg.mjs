@@ -7,7 +7,10 @@ const client = new pg.Client(config);
 const shape = (r) => ({ command: r.command, rowCount: r.rowCount, rows: r.rows, fields: r.fields.map((f) => f.name) });
 
 const result = {
-  connect: await attempt(async () => { await client.connect(); return 'connected'; }),
+  connect: await attempt(async () => {
+    await client.connect();
+    return 'connected';
+  }),
   text: await attempt(async () => shape(await client.query('SELECT 1::int AS one, $1::text AS two', ['b']))),
   config: await attempt(async () => shape(await client.query({ text: 'SELECT $1::int + 1 AS n', values: [41], name: 'eq-plus-one' }))),
   rowMode: await attempt(async () => (await client.query({ text: 'SELECT 1 AS a, 2 AS b', rowMode: 'array' })).rows),

@@ -23,7 +23,10 @@ export async function attempt(fn, normalize) {
 export const sig = (fn) => (typeof fn === 'function' ? { name: fn.name, length: fn.length } : typeof fn);
 
 /** Header names, sorted (values such as dates and lengths differ between runs). */
-export const names = (headers) => Object.keys(headers instanceof Headers ? Object.fromEntries(headers) : headers).map((h) => h.toLowerCase()).sort();
+export const names = (headers) =>
+  Object.keys(headers instanceof Headers ? Object.fromEntries(headers) : headers)
+    .map((h) => h.toLowerCase())
+    .sort();
 
 /** Replaces the run's own port numbers, which differ between the two runs. */
 export const withoutPorts = (ports) => (s) => {

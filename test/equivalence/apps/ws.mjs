@@ -4,7 +4,7 @@ import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { attempt, names, report, sig, withoutPorts } from './probe.mjs';
 
-const server = http.createServer((req, res) => res.end('plain'));
+const server = http.createServer((_req, res) => res.end('plain'));
 const wss = new WebSocketServer({ server, path: '/echo' });
 const handshakes = [];
 wss.on('connection', (socket, req) => {

@@ -55,8 +55,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 const get = (path, init) => fetch(base + path, init).then((r) => r.text());
-const httpGet = (path) =>
-  new Promise((resolve, reject) => http.get(base + path, (res) => res.resume().on('end', resolve)).on('error', reject));
+const httpGet = (path) => new Promise((resolve, reject) => http.get(base + path, (res) => res.resume().on('end', resolve)).on('error', reject));
 const wsRoundTrip = (path) =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(base.replace('http', 'ws') + path);
@@ -65,12 +64,16 @@ const wsRoundTrip = (path) =>
     ws.on('close', resolve);
     ws.on('error', reject);
   });
-const ignore = (p) => p.then(() => undefined, () => undefined);
+const ignore = (p) =>
+  p.then(
+    () => undefined,
+    () => undefined,
+  );
 
 // A scanner first: unknown paths (404) must take no route template.
 for (let i = 0; i < 60; i++) await get(`/scan-${i}/wp-login-${i}.php`);
 await get('/users/1');
-await get('/users/2?token=' + MARK);
+await get(`/users/2?token=${MARK}`);
 await get('/hello');
 await get('/fail');
 await httpGet('/hello');
@@ -115,6 +118,12 @@ await tracer.startActiveSpan('db-work', async (span) => {
 });
 
 // What insight counts as statements (connection set-up must not be among them).
-process.stdout.write(`QUERIES ${JSON.stringify(getQueries().map((q) => q.query).sort())}\n`);
+process.stdout.write(
+  `QUERIES ${JSON.stringify(
+    getQueries()
+      .map((q) => q.query)
+      .sort(),
+  )}\n`,
+);
 // SIGTERM is left to healthspan: it flushes, then exits (it is the only listener).
 process.stdout.write(`listening ${server.address().port}\n`);
