@@ -1,8 +1,13 @@
 // One hand-written SQL lexer, shared by the sanitizer (sanitize.ts) and the query summary
-// (summary.ts). Single pass, no regular expressions, no backtracking: every character is
-// looked at a bounded number of times, so a 1 MB statement costs milliseconds. The lexer
-// allocates nothing per token: callers read `kind`, `start`, `end` and slice only what
-// they keep.
+// (summary.ts and summary/). Single pass, no regular expressions, no backtracking: every
+// character is looked at a bounded number of times, so a 1 MB statement costs milliseconds.
+// The lexer allocates nothing per token: callers read `kind`, `start`, `end` and slice only
+// what they keep.
+import {
+  AMPERSAND, ASCII_END, BACKSLASH, BACKTICK, CASE_BIT, COLON, CR, DIGIT_0, DIGIT_1, DIGIT_7, DIGIT_9, DOLLAR, DOT,
+  DOUBLE_QUOTE, HASH, LF, LOWER_A, LOWER_B, LOWER_E, LOWER_N, LOWER_O, LOWER_U, LOWER_X, MINUS, PLUS, QUESTION,
+  RBRACKET, RPAREN, SINGLE_QUOTE, SLASH, STAR, UNDERSCORE, UPPER_A, UPPER_Z
+} from './chars.js';
 
 /** The SQL dialect, which decides what quotes, comments and escapes mean. */
 export type SqlDialect = 'postgresql' | 'mysql' | 'other';
@@ -22,28 +27,28 @@ export const T_PUNCT = 6;
 /** An unterminated quote, dollar quote or block comment: runs to the end of the input. */
 export const T_UNTERMINATED = 7;
 
-export const CAST = 0x3a3a;
+export const CAST = (COLON << 8) | COLON;
 
 const WS = 1;
 const ID_START = 2;
 const ID_PART = 4;
 const HEX = 8;
-const CLASS = new Uint8Array(128);
+const CLASS = new Uint8Array(ASCII_END);
 for (const c of ' \t\n\r\f\v') CLASS[c.charCodeAt(0)] |= WS;
-for (let c = 0x30; c <= 0x39; c++) CLASS[c] |= ID_PART | HEX;
-for (let c = 0x41; c <= 0x5a; c++) {
+for (let c = DIGIT_0; c <= DIGIT_9; c++) CLASS[c] |= ID_PART | HEX;
+for (let c = UPPER_A; c <= UPPER_Z; c++) {
   CLASS[c] |= ID_START | ID_PART;
-  CLASS[c + 0x20] |= ID_START | ID_PART;
+  CLASS[c | CASE_BIT] |= ID_START | ID_PART;
 }
 for (const c of 'abcdefABCDEF') CLASS[c.charCodeAt(0)] |= HEX;
-CLASS[0x5f] |= ID_START | ID_PART; // _
-CLASS[0x24] |= ID_PART; // $ inside identifiers (postgres and mysql allow it)
+CLASS[UNDERSCORE] |= ID_START | ID_PART;
+CLASS[DOLLAR] |= ID_PART; // inside identifiers (postgres and mysql allow it)
 
 // Non-ASCII characters are identifier characters, as in PostgreSQL and MySQL. Past the end
 // of the text charCodeAt gives NaN, which is neither.
-const isIdStart = (c: number): boolean => (c < 128 ? (CLASS[c] & ID_START) !== 0 : c >= 128);
-const isIdPart = (c: number): boolean => (c < 128 ? (CLASS[c] & ID_PART) !== 0 : c >= 128);
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isIdStart = (c: number): boolean => (c < ASCII_END ? (CLASS[c] & ID_START) !== 0 : c >= ASCII_END);
+const isIdPart = (c: number): boolean => (c < ASCII_END ? (CLASS[c] & ID_PART) !== 0 : c >= ASCII_END);
+const isDigit = (c: number): boolean => c >= DIGIT_0 && c <= DIGIT_9;
 
 export class SqlLexer {
   kind = T_EOF;
@@ -87,13 +92,13 @@ export class SqlLexer {
     for (;;) {
       if (i >= n) return this.emit(T_EOF, n, n, space, 0);
       const c = s.charCodeAt(i);
-      if (c < 128 && (CLASS[c] & WS) !== 0) {
+      if (c < ASCII_END && (CLASS[c] & WS) !== 0) {
         i++;
         space = true;
-      } else if ((c === 0x2d && s.charCodeAt(i + 1) === 0x2d) || (c === 0x23 && this.mysql)) {
+      } else if ((c === MINUS && s.charCodeAt(i + 1) === MINUS) || (c === HASH && this.mysql)) {
         i = skipLine(s, i + 1, n);
         space = true;
-      } else if (c === 0x2f && s.charCodeAt(i + 1) === 0x2a) {
+      } else if (c === SLASH && s.charCodeAt(i + 1) === STAR) {
         const e = this.pg ? skipNestedComment(s, i + 2, n) : s.indexOf('*/', i + 2);
         if (e < 0) return this.emit(T_UNTERMINATED, i, n, space, 0);
         i = this.pg ? e : e + 2;
@@ -103,38 +108,38 @@ export class SqlLexer {
 
     const c = s.charCodeAt(i);
     const c1 = s.charCodeAt(i + 1);
-    if (c1 === 0x27 /* ' */) {
+    if (c1 === SINGLE_QUOTE) {
       // E'…' escapes with backslashes; X'…', B'…', N'…' are ordinary quoted strings.
-      const f = c | 0x20;
-      if (f === 0x65) return this.quoted(T_STRING, i, i + 1, 0x27, true, space);
-      if (f === 0x78 || f === 0x62 || f === 0x6e) return this.quoted(T_STRING, i, i + 1, 0x27, this.mysql, space);
+      const f = c | CASE_BIT;
+      if (f === LOWER_E) return this.quoted(T_STRING, i, i + 1, SINGLE_QUOTE, true, space);
+      if (f === LOWER_X || f === LOWER_B || f === LOWER_N) return this.quoted(T_STRING, i, i + 1, SINGLE_QUOTE, this.mysql, space);
     }
-    if ((c | 0x20) === 0x75 && c1 === 0x26 /* U& */) {
+    if ((c | CASE_BIT) === LOWER_U && c1 === AMPERSAND) {
       const q = s.charCodeAt(i + 2);
-      if (q === 0x27) return this.quoted(T_STRING, i, i + 2, q, false, space);
-      if (q === 0x22) return this.quoted(T_QUOTED, i, i + 2, q, false, space);
+      if (q === SINGLE_QUOTE) return this.quoted(T_STRING, i, i + 2, q, false, space);
+      if (q === DOUBLE_QUOTE) return this.quoted(T_QUOTED, i, i + 2, q, false, space);
     }
     if (isIdStart(c)) {
       let j = i + 1;
       while (j < n && isIdPart(s.charCodeAt(j))) j++;
       return this.emit(T_WORD, i, j, space, 0);
     }
-    if (isDigit(c) || (c === 0x2e && isDigit(c1))) return this.number(i, space);
+    if (isDigit(c) || (c === DOT && isDigit(c1))) return this.number(i, space);
     switch (c) {
-      case 0x27: // '
+      case SINGLE_QUOTE:
         return this.quoted(T_STRING, i, i, c, this.mysql, space);
-      case 0x22: // "
+      case DOUBLE_QUOTE:
         return this.mysql ? this.quoted(T_STRING, i, i, c, true, space) : this.quoted(T_QUOTED, i, i, c, false, space);
-      case 0x60: // `
+      case BACKTICK:
         return this.quoted(T_QUOTED, i, i, c, false, space);
-      case 0x24: // $
+      case DOLLAR:
         return this.dollar(i, space);
-      case 0x3a: // :
-        if (c1 === 0x3a) return this.emit(T_PUNCT, i, i + 2, space, CAST);
+      case COLON:
+        if (c1 === COLON) return this.emit(T_PUNCT, i, i + 2, space, CAST);
         // Oracle-style `:1`; in PostgreSQL and MySQL a number after `:` is a literal (`a[1:2]`).
         if (isDigit(c1) && !this.pg && !this.mysql && !isOperand(this.kind, this.code)) return this.digitsParam(i, space);
         break;
-      case 0x3f: // ?
+      case QUESTION:
         if (isDigit(c1)) return this.digitsParam(i, space);
         break;
     }
@@ -161,13 +166,13 @@ export class SqlLexer {
     if (backslash) {
       while (j < n) {
         const c = s.charCodeAt(j);
-        if (c === 0x5c) j += 2;
+        if (c === BACKSLASH) j += 2;
         else if (c !== quote) j++;
         else if (s.charCodeAt(j + 1) === quote) j += 2;
         else return this.emit(kind, start, j + 1, space, 0);
       }
     } else {
-      const q = quote === 0x27 ? "'" : quote === 0x22 ? '"' : '`';
+      const q = quote === SINGLE_QUOTE ? "'" : quote === DOUBLE_QUOTE ? '"' : '`';
       for (;;) {
         const k = s.indexOf(q, j);
         if (k < 0) break;
@@ -183,23 +188,23 @@ export class SqlLexer {
     const n = this.len;
     let j = i;
     let plain = false;
-    const radix = s.charCodeAt(i) === 0x30 ? s.charCodeAt(i + 1) | 0x20 : 0;
-    if ((radix === 0x78 || radix === 0x62 || radix === 0x6f) && i + 2 < n && isRadixDigit(radix, s.charCodeAt(i + 2))) {
+    const radix = s.charCodeAt(i) === DIGIT_0 ? s.charCodeAt(i + 1) | CASE_BIT : 0;
+    if ((radix === LOWER_X || radix === LOWER_B || radix === LOWER_O) && i + 2 < n && isRadixDigit(radix, s.charCodeAt(i + 2))) {
       // 0x1F, 0b101, 0o17 (with _ separators, PostgreSQL 16)
       j = i + 3;
-      while (j < n && (isRadixDigit(radix, s.charCodeAt(j)) || s.charCodeAt(j) === 0x5f)) j++;
+      while (j < n && (isRadixDigit(radix, s.charCodeAt(j)) || s.charCodeAt(j) === UNDERSCORE)) j++;
     } else {
-      while (j < n && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 0x5f)) j++;
+      while (j < n && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === UNDERSCORE)) j++;
       plain = j > i;
       // One decimal point, but not the first dot of `..` (a range in some dialects).
-      if (s.charCodeAt(j) === 0x2e && s.charCodeAt(j + 1) !== 0x2e) {
+      if (s.charCodeAt(j) === DOT && s.charCodeAt(j + 1) !== DOT) {
         plain = false;
         j++;
         while (j < n && isDigit(s.charCodeAt(j))) j++;
       }
-      if ((s.charCodeAt(j) | 0x20) === 0x65) {
+      if ((s.charCodeAt(j) | CASE_BIT) === LOWER_E) {
         const sign = s.charCodeAt(j + 1);
-        const k = sign === 0x2b || sign === 0x2d ? j + 2 : j + 1;
+        const k = sign === PLUS || sign === MINUS ? j + 2 : j + 1;
         if (isDigit(s.charCodeAt(k))) {
           plain = false;
           j = k + 1;
@@ -226,11 +231,11 @@ export class SqlLexer {
     const s = this.text;
     const c1 = s.charCodeAt(i + 1);
     if (isDigit(c1)) return this.digitsParam(i, space);
-    if (this.pg && (c1 === 0x24 || (isIdStart(c1) && c1 !== 0x24))) {
+    if (this.pg && (c1 === DOLLAR || (isIdStart(c1) && c1 !== DOLLAR))) {
       let j = i + 1;
       // A tag is an identifier without `$`: the next `$` closes it.
-      while (j < this.len && s.charCodeAt(j) !== 0x24 && isIdPart(s.charCodeAt(j))) j++;
-      if (s.charCodeAt(j) === 0x24) {
+      while (j < this.len && s.charCodeAt(j) !== DOLLAR && isIdPart(s.charCodeAt(j))) j++;
+      if (s.charCodeAt(j) === DOLLAR) {
         const tag = s.slice(i, j + 1);
         const close = s.indexOf(tag, j + 1);
         if (close < 0) return this.emit(T_UNTERMINATED, i, this.len, space, 0);
@@ -242,26 +247,26 @@ export class SqlLexer {
       while (j < this.len && isIdPart(s.charCodeAt(j))) j++;
       return this.emit(T_WORD, i, j, space, 0);
     }
-    return this.emit(T_PUNCT, i, i + 1, space, 0x24);
+    return this.emit(T_PUNCT, i, i + 1, space, DOLLAR);
   }
 }
 
 function isOperand(kind: number, code: number): boolean {
   if (kind >= T_WORD && kind <= T_PARAM) return true;
-  return kind === T_PUNCT && (code === 0x29 || code === 0x5d || code === 0x3f);
+  return kind === T_PUNCT && (code === RPAREN || code === RBRACKET || code === QUESTION);
 }
 
 function isRadixDigit(radix: number, c: number): boolean {
-  if (radix === 0x78) return c < 128 && (CLASS[c] & HEX) !== 0;
-  if (radix === 0x62) return c === 0x30 || c === 0x31;
-  return c >= 0x30 && c <= 0x37;
+  if (radix === LOWER_X) return c < ASCII_END && (CLASS[c] & HEX) !== 0;
+  if (radix === LOWER_B) return c === DIGIT_0 || c === DIGIT_1;
+  return c >= DIGIT_0 && c <= DIGIT_7;
 }
 
 /** Index after the end of a line comment starting before `i` (CR, LF or end of input). */
 function skipLine(s: string, i: number, n: number): number {
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (c === 0x0a || c === 0x0d) return i + 1;
+    if (c === LF || c === CR) return i + 1;
     i++;
   }
   return n;
@@ -272,10 +277,10 @@ function skipNestedComment(s: string, i: number, n: number): number {
   let depth = 1;
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (c === 0x2a && s.charCodeAt(i + 1) === 0x2f) {
+    if (c === STAR && s.charCodeAt(i + 1) === SLASH) {
       i += 2;
       if (--depth === 0) return i;
-    } else if (c === 0x2f && s.charCodeAt(i + 1) === 0x2a) {
+    } else if (c === SLASH && s.charCodeAt(i + 1) === STAR) {
       i += 2;
       depth++;
     } else i++;
@@ -300,7 +305,7 @@ export class KeywordTable {
     const id = this.words.length;
     this.words.push(word);
     this.flags.push(flags);
-    this.firsts[word.length] |= 1 << (word.charCodeAt(0) - 0x41);
+    this.firsts[word.length] |= 1 << (word.charCodeAt(0) - UPPER_A);
     let slot = this.slot(word, 0, word.length);
     while (this.slots[slot] !== 0) slot = (slot + 1) & 1023;
     this.slots[slot] = id;
@@ -311,7 +316,7 @@ export class KeywordTable {
   lookup(text: string, start: number, end: number): number {
     const len = end - start;
     // Most words are not keywords: rule them out by length and first letter before hashing.
-    const bit = (text.charCodeAt(start) | 0x20) - 0x61;
+    const bit = (text.charCodeAt(start) | CASE_BIT) - LOWER_A;
     if (len > 32 || bit < 0 || bit > 25 || (this.firsts[len] & (1 << bit)) === 0) return 0;
     let slot = this.slot(text, start, end);
     for (;;) {
@@ -320,8 +325,8 @@ export class KeywordTable {
       const w = this.words[id];
       if (w.length === len) {
         let k = 0;
-        // `| 0x20` folds ASCII case; keywords are letters and `_`, so this is exact for them.
-        while (k < len && (text.charCodeAt(start + k) | 0x20) === (w.charCodeAt(k) | 0x20)) k++;
+        // `| CASE_BIT` folds ASCII case; keywords are letters and `_`, so this is exact for them.
+        while (k < len && (text.charCodeAt(start + k) | CASE_BIT) === (w.charCodeAt(k) | CASE_BIT)) k++;
         if (k === len) return id;
       }
       slot = (slot + 1) & 1023;
@@ -330,7 +335,7 @@ export class KeywordTable {
 
   private slot(text: string, start: number, end: number): number {
     let h = 0;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (text.charCodeAt(i) | 0x20)) | 0;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (text.charCodeAt(i) | CASE_BIT)) | 0;
     return (h ^ (h >>> 11)) & 1023;
   }
 }
