@@ -4,9 +4,40 @@
 // The lexer allocates nothing per token: callers read `kind`, `start`, `end` and slice only
 // what they keep.
 import {
-  AMPERSAND, ASCII_END, BACKSLASH, BACKTICK, CASE_BIT, COLON, CR, DIGIT_0, DIGIT_1, DIGIT_7, DIGIT_9, DOLLAR, DOT,
-  DOUBLE_QUOTE, HASH, LF, LOWER_A, LOWER_B, LOWER_E, LOWER_N, LOWER_O, LOWER_U, LOWER_X, MINUS, PLUS, QUESTION,
-  RBRACKET, RPAREN, SINGLE_QUOTE, SLASH, STAR, UNDERSCORE, UPPER_A, UPPER_Z
+  AMPERSAND,
+  ASCII_END,
+  BACKSLASH,
+  BACKTICK,
+  CASE_BIT,
+  COLON,
+  CR,
+  DIGIT_0,
+  DIGIT_1,
+  DIGIT_7,
+  DIGIT_9,
+  DOLLAR,
+  DOT,
+  DOUBLE_QUOTE,
+  HASH,
+  LF,
+  LOWER_A,
+  LOWER_B,
+  LOWER_E,
+  LOWER_N,
+  LOWER_O,
+  LOWER_U,
+  LOWER_X,
+  MINUS,
+  PLUS,
+  QUESTION,
+  RBRACKET,
+  RPAREN,
+  SINGLE_QUOTE,
+  SLASH,
+  STAR,
+  UNDERSCORE,
+  UPPER_A,
+  UPPER_Z,
 } from './chars.js';
 
 /** The SQL dialect, which decides what quotes, comments and escapes mean. */

@@ -1,7 +1,21 @@
 // `db.query.text` sanitization: every literal becomes `?`, comments go, whitespace collapses,
 // long IN lists and multi-row VALUES collapse, and the result is capped. It runs once per
 // query span, so it is a single pass over the lexer's tokens that only appends to the output.
-import { readDialect, readMaxLength, SqlLexer, StatementCache, T_EOF, T_NUMBER, T_PARAM, T_PUNCT, T_QUOTED, T_STRING, T_UNTERMINATED, T_WORD, type SqlDialect } from './lexer.js';
+import {
+  readDialect,
+  readMaxLength,
+  SqlLexer,
+  StatementCache,
+  T_EOF,
+  T_NUMBER,
+  T_PARAM,
+  T_PUNCT,
+  T_QUOTED,
+  T_STRING,
+  T_UNTERMINATED,
+  T_WORD,
+  type SqlDialect,
+} from './lexer.js';
 
 export type { SqlDialect } from './lexer.js';
 

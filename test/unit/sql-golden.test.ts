@@ -47,7 +47,10 @@ function parseCorpus(file: string, text: string): { dialect: SqlDialect; stateme
   let current: { line: number; lines: string[] } | undefined;
   const close = () => {
     if (current === undefined) return;
-    const sql = current.lines.join('\n').replace(/^\s*\n/, '').trimEnd();
+    const sql = current.lines
+      .join('\n')
+      .replace(/^\s*\n/, '')
+      .trimEnd();
     const skipped = current.lines.findIndex((l) => l.trim() !== '');
     if (sql === '') throw new Error(`${file}:${current.line}: empty statement`);
     statements.push({ line: current.line + Math.max(skipped, 0), sql });

@@ -65,7 +65,7 @@ export class NameList {
   /** ListFlag bits of the list being read. */
   private flags = 0;
   /** When the last list ended: its ThenOpaque / ThenQuery bit, for the statement to act on. */
-  then = 0;
+  next = 0;
   /** The (qualified) name read so far. */
   private name = '';
 
@@ -146,7 +146,7 @@ export class NameList {
         return this.afterName(kind, k, punct);
       case NameState.AfterDot:
         if (kind === T_WORD || kind === T_QUOTED) {
-          this.name += '.' + unquote(text, lx.start, lx.end);
+          this.name += `.${unquote(text, lx.start, lx.end)}`;
           this.state = NameState.InName;
           return true;
         }
@@ -190,7 +190,7 @@ export class NameList {
 
   /** Ends the list; returns false so that the current token is then read as usual. */
   private end(): boolean {
-    this.then = this.flags & (ListFlag.ThenOpaque | ListFlag.ThenQuery);
+    this.next = this.flags & (ListFlag.ThenOpaque | ListFlag.ThenQuery);
     this.state = NameState.Idle;
     this.flags = 0;
     return false;

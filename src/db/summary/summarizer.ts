@@ -8,9 +8,38 @@ import type { QuerySummary } from '../summary.js';
 import { CteList, CteState } from './ctes.js';
 import { DdlReader, type DdlHost } from './ddl.js';
 import {
-  ALTER, AS, CALL, COPY, CREATE, DELETE, DISTINCT, DROP, EXEC, EXECUTE, EXPLAIN, FROM, hasRole, INSERT, JOIN, keywords,
-  LOCK, MERGE, PREPARE, REPLACE, Role, SELECT, START, STRAIGHT_JOIN, TRANSACTION, TRUNCATE, UPDATE, upperWord, USE,
-  USING, VALUES, WITH,
+  ALTER,
+  AS,
+  CALL,
+  COPY,
+  CREATE,
+  DELETE,
+  DISTINCT,
+  DROP,
+  EXEC,
+  EXECUTE,
+  EXPLAIN,
+  FROM,
+  hasRole,
+  INSERT,
+  JOIN,
+  keywords,
+  LOCK,
+  MERGE,
+  PREPARE,
+  REPLACE,
+  Role,
+  SELECT,
+  START,
+  STRAIGHT_JOIN,
+  TRANSACTION,
+  TRUNCATE,
+  UPDATE,
+  upperWord,
+  USE,
+  USING,
+  VALUES,
+  WITH,
 } from './keywords.js';
 import { FROM_LIST, ListFlag, NameList, NameState } from './names.js';
 import { Paren, ParenStack } from './parens.js';
@@ -128,7 +157,10 @@ export class Summarizer implements DdlHost {
     const punct = kind === T_PUNCT ? this.lx.code : 0;
     if (this.mode !== Mode.None && this.inMode(kind, k, punct)) return;
     if (this.opaque) return;
-    if (this.awaitQueryAt >= 0) return this.awaitQuery(kind, k, punct);
+    if (this.awaitQueryAt >= 0) {
+      this.awaitQuery(kind, k, punct);
+      return;
+    }
     if (this.ctes.state !== CteState.None && this.ctes.read(this.text, kind, k, punct)) return;
     if (punct === LPAREN) this.paren(punct);
     else if (kind !== T_WORD || !this.atStart) {
@@ -152,7 +184,7 @@ export class Summarizer implements DdlHost {
       return true;
     }
     this.mode = Mode.None;
-    const then = names.then;
+    const then = names.next;
     if ((then & ListFlag.ThenOpaque) !== 0) this.opaque = true;
     else if ((then & ListFlag.ThenQuery) !== 0) this.awaitQueryAt = this.parens.depth;
     return false;
@@ -215,11 +247,13 @@ export class Summarizer implements DdlHost {
       case REPLACE:
         this.op(keywords.words[k]);
         this.lastOpKw = INSERT;
-        return this.readNames(ListFlag.Collection);
+        this.readNames(ListFlag.Collection);
+        return;
       case UPDATE:
         this.op('UPDATE');
         this.lastOpKw = UPDATE;
-        return this.readNames(ListFlag.List | ListFlag.Collection);
+        this.readNames(ListFlag.List | ListFlag.Collection);
+        return;
       case DELETE:
       case MERGE:
         this.op(keywords.words[k]);
@@ -243,19 +277,23 @@ export class Summarizer implements DdlHost {
         return;
       case TRUNCATE:
         this.op('TRUNCATE');
-        return this.readNames(ListFlag.List | ListFlag.Collection | ListFlag.NoAlias | ListFlag.ThenOpaque);
+        this.readNames(ListFlag.List | ListFlag.Collection | ListFlag.NoAlias | ListFlag.ThenOpaque);
+        return;
       case CALL:
       case EXEC:
       case EXECUTE:
       case USE:
         this.op(keywords.words[k]);
-        return this.readNames(ListFlag.NoAlias | ListFlag.ThenOpaque);
+        this.readNames(ListFlag.NoAlias | ListFlag.ThenOpaque);
+        return;
       case LOCK:
         this.op('LOCK');
-        return this.readNames(ListFlag.List | ListFlag.Collection | ListFlag.ThenOpaque);
+        this.readNames(ListFlag.List | ListFlag.Collection | ListFlag.ThenOpaque);
+        return;
       case COPY:
         this.op('COPY');
-        return this.readNames(ListFlag.Collection | ListFlag.NoAlias | ListFlag.ThenOpaque);
+        this.readNames(ListFlag.Collection | ListFlag.NoAlias | ListFlag.ThenOpaque);
+        return;
       case PREPARE:
         this.op('PREPARE');
         this.awaitQueryAt = depth;
@@ -274,7 +312,8 @@ export class Summarizer implements DdlHost {
   private word(k: number): void {
     switch (k) {
       case SELECT:
-        return this.statementOp(k);
+        this.statementOp(k);
+        return;
       case INSERT:
       case UPDATE:
       case DELETE:

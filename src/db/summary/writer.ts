@@ -90,6 +90,6 @@ export class SummaryWriter {
       this.full = true;
       return;
     }
-    this.out = out.length === 0 ? piece : out + ' ' + piece;
+    this.out = out.length === 0 ? piece : `${out} ${piece}`;
   }
 }
