@@ -1,4 +1,20 @@
-import type { CacheStats } from './traced-cache.js';
+import type { BreakerState } from './breaker.js';
+import type { EvictionReason } from './memory-store.js';
+
+/** What `stats()` of a cache made by `createCache()` returns (docs/cache.md#stats). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  hitRate: number;
+  sets: number;
+  deletes: number;
+  errors: number;
+  evictions: Record<EvictionReason, number>;
+  expirations: number;
+  entries: number;
+  l1: { hits: number; misses: number; entries: number; bytes: number };
+  l2: { hits: number; misses: number; errors: number; timeouts: number; state: BreakerState | 'none' };
+}
 
 /** What the admin API needs of a live cache. */
 export interface LiveCache {

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
-import type { BreakerState } from './breaker.js';
 import { MemoryStore, globToRegExp, sizeOf, type EvictionReason } from './memory-store.js';
 import { RedisTier, type RedisLike } from './redis-tier.js';
-import { trackCache } from './registry.js';
+import { trackCache, type CacheStats } from './registry.js';
 import { instruments, keyAttributes, registerGauges, tracer, type KeyAttribute } from './telemetry.js';
 
 export interface CacheOptions {
@@ -37,26 +36,14 @@ export interface CacheOptions {
   cacheErrors?: boolean;
 }
 
+export type { CacheStats };
+
 export interface SetOptions {
   ttl?: number;
   tags?: string[];
 }
 export interface WrapOptions extends SetOptions {
   staleWhileRevalidate?: number;
-}
-
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  hitRate: number;
-  sets: number;
-  deletes: number;
-  errors: number;
-  evictions: Record<EvictionReason, number>;
-  expirations: number;
-  entries: number;
-  l1: { hits: number; misses: number; entries: number; bytes: number };
-  l2: { hits: number; misses: number; errors: number; timeouts: number; state: BreakerState | 'none' };
 }
 
 type Tier = 'l1' | 'l2' | 'none';

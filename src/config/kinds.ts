@@ -17,30 +17,9 @@ import {
 } from './parse.js';
 import { HEALTH_COMPONENTS, SECRET_HEADERS } from './values.js';
 
-/** What a parser may need besides the value. */
-export interface ParseContext {
-  /** The value is a `start()` option (typed), not an env string. */
-  option: boolean;
-  /** Reports one entry of a list as left out; the rest of the list is kept. */
-  leftOut(entry: string, expected: string): void;
-}
+import type { Kind, ParseContext } from './parse.js';
 
-/**
- * The kind of a setting: its parser and the two texts made from the same rule, so that the
- * warning, the docs and the check cannot drift apart.
- */
-export interface Kind<T> {
-  /** The value, or undefined when it is invalid. Takes an env string or a typed option. */
-  parse(v: unknown, ctx: ParseContext): T | undefined;
-  /** In a warning, after "expected": what a valid value looks like. */
-  expected: string;
-  /** The same for a `start()` option, when it is written differently from the env string. */
-  expectedOption?: string;
-  /** The Type cell of docs/configuration.md. */
-  docType: string;
-  /** Numeric kinds: the inclusive bounds the parser enforces. */
-  range?: { min: number; max: number; integer: boolean };
-}
+export type { Kind, ParseContext };
 
 const code = (values: readonly string[]) => values.map((v) => `\`${v}\``).join(', ');
 

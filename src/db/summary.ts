@@ -21,14 +21,9 @@ export interface SummarizeOptions {
   maxLength?: number;
 }
 
-export interface QuerySummary {
-  /** `db.query.summary`: `SELECT users orders`, `INSERT orders SELECT carts`, or `OTHER`. */
-  readonly summary: string;
-  /** `db.operation.name`: the main operation of the first statement, upper case. */
-  readonly operation?: string;
-  /** `db.collection.name`: set only when exactly one collection is involved. */
-  readonly collection?: string;
-}
+import type { QuerySummary } from './summary/writer.js';
+
+export type { QuerySummary };
 
 export const DEFAULT_SUMMARY_MAX_LENGTH = 255;
 export { OTHER_SUMMARY };

@@ -4,7 +4,7 @@
 import { COMMA, LPAREN } from '../chars.js';
 import { T_QUOTED, T_WORD, type SqlLexer } from '../lexer.js';
 import { AS, RECURSIVE } from './keywords.js';
-import { unquote } from './names.js';
+import { unquote } from './unquote.js';
 import { Paren, type ParenStack } from './parens.js';
 
 export const CteState = {

@@ -1,12 +1,13 @@
 // Lists of table references: what follows FROM, JOIN, INSERT INTO, UPDATE, DROP TABLE, … up to
 // the clause that ends the list. Each name (qualified or quoted) becomes a summary target;
 // aliases, column aliases and function calls (`FROM generate_series(1, 3) g`) are skipped.
-import { BACKTICK, COMMA, DOT, DOUBLE_QUOTE, LPAREN, SPACE } from '../chars.js';
+import { COMMA, DOT, LPAREN } from '../chars.js';
 import { T_QUOTED, T_WORD, type SqlLexer } from '../lexer.js';
 import type { CteList } from './ctes.js';
 import { AS, hasRole, Role } from './keywords.js';
 import { Paren, type ParenStack } from './parens.js';
 import type { SummaryWriter } from './writer.js';
+import { unquote } from './unquote.js';
 
 /** Where the reader is in a list. Fits in the low byte of a packed resume state. */
 export const NameState = {
@@ -48,17 +49,6 @@ export const ListFlag = {
 /** The list after FROM and JOIN. */
 export const FROM_LIST = ListFlag.List | ListFlag.Collection | ListFlag.Function;
 const STATE_BITS = 0xff;
-
-/** A quoted name without its quotes, unless that would change how it reads (`"song list"`, `"a.b"`). */
-export function unquote(text: string, start: number, end: number): string {
-  const q = text.charCodeAt(start);
-  if ((q !== DOUBLE_QUOTE && q !== BACKTICK) || end - start <= 2) return text.slice(start, end);
-  for (let i = start + 1; i < end - 1; i++) {
-    const c = text.charCodeAt(i);
-    if (c <= SPACE || c === DOT || c === q) return text.slice(start, end);
-  }
-  return text.slice(start + 1, end - 1);
-}
 
 export class NameList {
   state: NameState = NameState.Idle;

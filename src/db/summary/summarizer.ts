@@ -4,7 +4,7 @@
 // subqueries are read like statements and function arguments are not. No parse tree.
 import { LPAREN, RPAREN, SEMICOLON } from '../chars.js';
 import { SqlLexer, T_EOF, T_PUNCT, T_UNTERMINATED, T_WORD, type SqlDialect } from '../lexer.js';
-import type { QuerySummary } from '../summary.js';
+import type { QuerySummary } from './writer.js';
 import { CteList, CteState } from './ctes.js';
 import { DdlReader, type DdlHost } from './ddl.js';
 import {

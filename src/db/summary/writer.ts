@@ -1,6 +1,14 @@
 // The summary as it is written: operations and their targets in the order they appear,
 // capped at a length, plus what db.operation.name and db.collection.name are taken from.
-import type { QuerySummary } from '../summary.js';
+
+export interface QuerySummary {
+  /** `db.query.summary`: `SELECT users orders`, `INSERT orders SELECT carts`, or `OTHER`. */
+  readonly summary: string;
+  /** `db.operation.name`: the main operation of the first statement, upper case. */
+  readonly operation?: string;
+  /** `db.collection.name`: set only when exactly one collection is involved. */
+  readonly collection?: string;
+}
 
 /** The summary when nothing in the statement was recognised. */
 export const OTHER_SUMMARY = 'OTHER';
