@@ -298,10 +298,8 @@ function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | FLAGS_HAS_IS_REMOTE | (isRemote ? FLAGS_IS_REMOTE : 0);
 }
 
-function writeSpan(w: Writer, span: ReadableSpan): void {
-  w.tag(2, LEN);
-  const s = w.begin(2);
-  const ctx = span.spanContext();
+/** Fields 1–3 of a Span and of a Span.Link alike: trace id, span id, trace state. */
+function writeContext(w: Writer, ctx: SpanContext): void {
   w.tag(1, LEN);
   w.hexBytes(ctx.traceId);
   w.tag(2, LEN);
@@ -311,6 +309,13 @@ function writeSpan(w: Writer, span: ReadableSpan): void {
     w.tag(3, LEN);
     w.string(traceState);
   }
+}
+
+function writeSpan(w: Writer, span: ReadableSpan): void {
+  w.tag(2, LEN);
+  const s = w.begin(2);
+  const ctx = span.spanContext();
+  writeContext(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, LEN);
@@ -367,15 +372,7 @@ function writeLink(w: Writer, link: Link & { droppedAttributesCount?: number }):
   w.tag(13, LEN);
   const l = w.begin(1);
   const ctx: SpanContext = link.context;
-  w.tag(1, LEN);
-  w.hexBytes(ctx.traceId);
-  w.tag(2, LEN);
-  w.hexBytes(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, LEN);
-    w.string(traceState);
-  }
+  writeContext(w, ctx);
   if (link.attributes) writeAttributes(w, link.attributes, 4);
   w.tag(5, VARINT);
   w.varint(link.droppedAttributesCount || 0);
