@@ -49,6 +49,8 @@ export const USING = add('USING', Role.Clause);
 export const AS = add('AS', Role.Clause);
 export const ON = add('ON', Role.Clause);
 export const DISTINCT = add('DISTINCT', Role.Clause);
+/** SQLite's `INSERT OR REPLACE`, `UPDATE OR IGNORE`: a conflict action, not a table. */
+export const OR = add('OR');
 export const RECURSIVE = add('RECURSIVE', Role.Noise);
 export const MATERIALIZED = add('MATERIALIZED', Role.ObjectType);
 export const TABLE = add('TABLE', Role.Noise | Role.ObjectType);
