@@ -12,6 +12,8 @@ export const Role = {
   ObjectType: 4,
   /** A statement EXPLAIN may wrap. */
   Explainable: 8,
+  /** May come between SELECT and MySQL's STRAIGHT_JOIN hint (`SELECT DISTINCT STRAIGHT_JOIN …`). */
+  SelectOption: 16,
 } as const;
 
 export const keywords = new KeywordTable();
@@ -48,7 +50,12 @@ export const STRAIGHT_JOIN = add('STRAIGHT_JOIN', Role.Clause);
 export const USING = add('USING', Role.Clause);
 export const AS = add('AS', Role.Clause);
 export const ON = add('ON', Role.Clause);
-export const DISTINCT = add('DISTINCT', Role.Clause);
+export const DISTINCT = add('DISTINCT', Role.Clause | Role.SelectOption);
+add('ALL', Role.SelectOption);
+add('DISTINCTROW', Role.SelectOption);
+add('HIGH_PRIORITY', Role.Noise | Role.SelectOption);
+/** SQLite's `INSERT OR REPLACE`, `UPDATE OR IGNORE`: a conflict action, not a table. */
+export const OR = add('OR');
 export const RECURSIVE = add('RECURSIVE', Role.Noise);
 export const MATERIALIZED = add('MATERIALIZED', Role.ObjectType);
 export const TABLE = add('TABLE', Role.Noise | Role.ObjectType);
@@ -59,7 +66,7 @@ export const ROLE = add('ROLE', Role.ObjectType);
 for (const w of ['SCHEMA', 'DATABASE', 'SEQUENCE', 'FUNCTION', 'PROCEDURE', 'TRIGGER', 'TYPE', 'EXTENSION', 'DOMAIN', 'EVENT', 'POLICY', 'RULE']) {
   add(w, Role.ObjectType);
 }
-for (const w of ['INTO', 'IGNORE', 'ONLY', 'LATERAL', 'TABLES', 'IF', 'NOT', 'EXISTS', 'LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'QUICK', 'CONCURRENTLY']) {
+for (const w of ['INTO', 'IGNORE', 'ONLY', 'LATERAL', 'TABLES', 'IF', 'NOT', 'EXISTS', 'LOW_PRIORITY', 'DELAYED', 'QUICK', 'CONCURRENTLY']) {
   add(w, Role.Noise);
 }
 // Clause words after a table reference; also the statements we name without parsing further.

@@ -4,7 +4,7 @@
 import { COMMA, DOT, LPAREN } from '../chars.js';
 import { T_QUOTED, T_WORD, type SqlLexer } from '../lexer.js';
 import type { CteList } from './ctes.js';
-import { AS, hasRole, Role } from './keywords.js';
+import { AS, hasRole, OR, Role } from './keywords.js';
 import { Paren, type ParenStack } from './parens.js';
 import type { SummaryWriter } from './writer.js';
 import { unquote } from './unquote.js';
@@ -25,6 +25,8 @@ export const NameState = {
   AfterAs: 5,
   /** After the alias: column aliases `(a, b)`, `,` or the end of the list. */
   AfterAlias: 6,
+  /** After SQLite's `INSERT OR` / `UPDATE OR`: the conflict action (REPLACE, IGNORE, …). */
+  AfterOr: 7,
 } as const;
 export type NameState = (typeof NameState)[keyof typeof NameState];
 
@@ -103,6 +105,10 @@ export class NameList {
       case NameState.Expect:
         if (kind === T_WORD) {
           if (hasRole(k, Role.Noise)) return true;
+          if (k === OR) {
+            this.state = NameState.AfterOr;
+            return true;
+          }
           if (hasRole(k, Role.Clause)) return this.end();
           this.name = text.slice(lx.start, lx.end);
           this.state = NameState.InName;
@@ -148,6 +154,10 @@ export class NameList {
       case NameState.AfterAs:
         if (kind !== T_WORD && kind !== T_QUOTED) return this.end();
         this.state = NameState.AfterAlias;
+        return true;
+      case NameState.AfterOr:
+        if (kind !== T_WORD) return this.end();
+        this.state = NameState.Expect;
         return true;
     }
     return false;

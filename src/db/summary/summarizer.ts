@@ -328,8 +328,12 @@ export class Summarizer implements DdlHost {
       case FROM:
         if (this.parens.queryLevel() && this.prevKw !== DISTINCT) this.readNames(FROM_LIST);
         return;
-      case JOIN:
       case STRAIGHT_JOIN:
+        // Right after SELECT (or DISTINCT, HIGH_PRIORITY …) it is MySQL's join-order hint.
+        if (this.prevKw === SELECT || hasRole(this.prevKw, Role.SelectOption)) return;
+        if (this.parens.queryLevel()) this.readNames(FROM_LIST);
+        return;
+      case JOIN:
         if (this.parens.queryLevel()) this.readNames(FROM_LIST);
         return;
       case USING:
