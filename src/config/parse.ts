@@ -54,8 +54,9 @@ export class SettingReader {
 
   problem(source: string, value: unknown, expected: string, used: unknown): void {
     // Shared variables (OTEL_EXPORTER_OTLP_*) are read once per signal: report them once.
-    // A secret is never echoed, not even a malformed one.
-    const shown = /token/i.test(source) ? `<${typeof value === 'string' ? value.length : 0} characters, not shown>` : quote(value);
+    // A secret is never echoed, not even a malformed one: tokens, and exporter headers, whose
+    // values are typically credentials (`authorization=Bearer …`, `api-key=…`).
+    const shown = SECRET_SOURCE.test(source) ? `<${secretLength(value)} characters, not shown>` : quote(value);
     if (this.problems.some((p) => p.source === source && p.value === shown)) return;
     this.problems.push({ source, value: shown, expected, used: used === undefined ? 'none (the default)' : show(used) });
   }
@@ -90,6 +91,18 @@ export class SettingReader {
     const parsed = kind.parse(s.value, { option: s.option, leftOut: (entry, expected) => this.leftOut(s.source, entry, expected) });
     if (parsed === undefined) this.problem(s.source, s.value, (s.option && kind.expectedOption) || kind.expected, fallback);
     return parsed;
+  }
+}
+
+/** Sources whose values are not echoed in problem messages (env names and option paths). */
+const SECRET_SOURCE = /token|headers/i;
+
+function secretLength(v: unknown): number {
+  if (typeof v === 'string') return v.length;
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return 0;
   }
 }
 

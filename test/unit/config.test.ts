@@ -228,7 +228,8 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   ],
   [
     { OTEL_EXPORTER_OTLP_HEADERS: 'novalue' },
-    'OTEL_EXPORTER_OTLP_HEADERS="novalue" is invalid (expected key=value pairs separated by commas); using none',
+    // Header values are credentials: a malformed list is not echoed.
+    'OTEL_EXPORTER_OTLP_HEADERS=<7 characters, not shown> is invalid (expected key=value pairs separated by commas); using none',
     (c) => c.traces.otlp.headers,
     {},
   ],
@@ -384,7 +385,7 @@ const invalid: [Record<string, string>, string, (c: SdkConfig) => unknown, unkno
   ],
   [
     { OTEL_EXPORTER_OTLP_LOGS_HEADERS: '=x' },
-    'OTEL_EXPORTER_OTLP_LOGS_HEADERS="=x" is invalid (expected key=value pairs separated by commas); using none',
+    'OTEL_EXPORTER_OTLP_LOGS_HEADERS=<2 characters, not shown> is invalid (expected key=value pairs separated by commas); using none',
     (c) => c.logs.otlp.headers,
     {},
   ],
