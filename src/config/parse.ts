@@ -70,16 +70,24 @@ export class SettingReader {
 
   /**
    * The first valid value among `sources` (the option, then the env vars in order), with
-   * where it came from; a bad one is reported with `fallback` as the value used. An env var
-   * that is set ends the search even when bad: a lower-priority variable never stands in.
+   * where it came from. A bad one is reported with the value used instead: the next source's
+   * when one stands in (a bad option, a good env var), else `fallback`. An env var that is set
+   * ends the search even when bad: a lower-priority variable never stands in.
    */
   pick<T>(kind: Kind<T>, sources: ValueSource[], fallback: T): { value: T; from?: ValueSource } {
+    const bad: ValueSource[] = [];
+    let picked: { value: T; from?: ValueSource } = { value: fallback };
     for (const s of sources) {
-      const parsed = this.parse(kind, s, fallback);
-      if (parsed !== undefined) return { value: parsed, from: s };
-      if (!s.option) return { value: fallback };
+      const parsed = this.read(kind, s);
+      if (parsed !== undefined) {
+        picked = { value: parsed, from: s };
+        break;
+      }
+      bad.push(s);
+      if (!s.option) break;
     }
-    return { value: fallback };
+    for (const s of bad) this.problem(s.source, s.value, expectedOf(kind, s), picked.value);
+    return picked;
   }
 
   /** Every valid value among `sources`, the lowest priority first (for merged objects). */
@@ -88,10 +96,19 @@ export class SettingReader {
   }
 
   private parse<T>(kind: Kind<T>, s: ValueSource, fallback: T): T | undefined {
-    const parsed = kind.parse(s.value, { option: s.option, leftOut: (entry, expected) => this.leftOut(s.source, entry, expected) });
-    if (parsed === undefined) this.problem(s.source, s.value, (s.option && kind.expectedOption) || kind.expected, fallback);
+    const parsed = this.read(kind, s);
+    if (parsed === undefined) this.problem(s.source, s.value, expectedOf(kind, s), fallback);
     return parsed;
   }
+
+  /** The source's value, or undefined when it is invalid (reported by the caller). */
+  private read<T>(kind: Kind<T>, s: ValueSource): T | undefined {
+    return kind.parse(s.value, { option: s.option, leftOut: (entry, expected) => this.leftOut(s.source, entry, expected) });
+  }
+}
+
+function expectedOf<T>(kind: Kind<T>, s: ValueSource): string {
+  return (s.option && kind.expectedOption) || kind.expected;
 }
 
 /** Sources whose values are not echoed in problem messages (env names and option paths). */
