@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { ROOT_CONTEXT, propagation, type Attributes, type Context } from '@opentelemetry/api';
+import { propagation, type Attributes, type Context } from '@opentelemetry/api';
+import { LEAN_ROOT_CONTEXT } from '../shared/context.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
@@ -100,6 +101,6 @@ let propagationFields: string[] | undefined;
  */
 export function extractParent(headers: IncomingHttpHeaders): Context {
   const fields = (propagationFields ??= propagation.fields());
-  for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
-  return ROOT_CONTEXT;
+  for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return propagation.extract(LEAN_ROOT_CONTEXT, headers);
+  return LEAN_ROOT_CONTEXT;
 }

@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import {
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   context,
@@ -18,6 +17,7 @@ import {
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { extractParent, incomingRequestAttributes } from '../http-server/utils.js';
 import { DURATION_BUCKETS } from '../shared/buckets.js';
+import { LEAN_ROOT_CONTEXT } from '../shared/context.js';
 import { copySignature } from '../shared/signature.js';
 import { VERSION } from '../shared/version.js';
 import type { WsInstrumentationConfig } from './types.js';
@@ -263,7 +263,7 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
     const span = this.messageSpan(conn, SpanKind.CONSUMER, 'receive', bytes);
     if (!span) return context.with(conn.ctx, () => original.apply(ws, args));
     try {
-      return context.with(trace.setSpan(ROOT_CONTEXT, span), () => original.apply(ws, args));
+      return context.with(trace.setSpan(LEAN_ROOT_CONTEXT, span), () => original.apply(ws, args));
     } catch (err) {
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR });
@@ -299,7 +299,7 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
         };
       }
       try {
-        return context.with(trace.setSpan(ROOT_CONTEXT, span), () => original.apply(this, args));
+        return context.with(trace.setSpan(LEAN_ROOT_CONTEXT, span), () => original.apply(this, args));
       } catch (err) {
         span.recordException(err as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });
@@ -326,7 +326,7 @@ export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConf
         links: [{ context: conn.handshake }],
         attributes: { ...conn.attrs, 'messaging.operation.type': verb === 'receive' ? 'receive' : 'send', 'messaging.message.body.size': bytes },
       },
-      ROOT_CONTEXT,
+      LEAN_ROOT_CONTEXT,
     );
   }
 }

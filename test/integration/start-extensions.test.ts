@@ -3,10 +3,11 @@
 // a bare node:http server, PostgreSQL (127.0.0.1:5432) and a ws server.
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { SpanKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, createContextKey } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEAN_ROOT_CONTEXT } from '../../instrumentations/shared/context.js';
 import { WsInstrumentation } from '../../instrumentations/ws/index.js';
 import { getSdk, shutdown, start } from '../../src/index.js';
 import { until } from '../preload/child.ts';
@@ -106,6 +107,17 @@ describe('start({ metricReaders })', () => {
     expect(find('db.client.operation.duration')?.scope).toBe('healthspan');
     expect(find('db.client.operation.duration')?.m.dataPoints.map((p) => p.attributes['db.query.summary'])).toEqual(['SELECT pg_class']);
     expect(find('healthspan.http.route.folded')?.m.dataPoints.map((p) => p.value)).toEqual([0]);
+  });
+});
+
+describe("start()'s context manager", () => {
+  it('answers the closure-free empty context outside any context (and for ROOT_CONTEXT), and the given one inside', () => {
+    expect(context.active()).toBe(LEAN_ROOT_CONTEXT);
+    expect(context.with(ROOT_CONTEXT, () => context.active())).toBe(LEAN_ROOT_CONTEXT);
+    const key = createContextKey('start-extensions-test');
+    const mine = ROOT_CONTEXT.setValue(key, 42);
+    expect(context.with(mine, () => context.active())).toBe(mine);
+    expect(context.active().setValue(key, 1).getValue(key)).toBe(1);
   });
 });
 
