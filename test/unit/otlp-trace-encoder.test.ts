@@ -4,12 +4,24 @@ import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { encodeTraceRequest } from '../../src/exporters/otlp-trace-encoder.js';
+import { encodeSpan, encodeTraceRequest } from '../../src/exporters/otlp-trace-encoder.js';
+import { DropCounter } from '../../src/exporters/dropped.js';
+import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
+import { Logger } from '../../src/log.js';
 import { createProtobufTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
 import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
 const ours = (spans: ReadableSpan[]) => Buffer.from(encodeTraceRequest(spans));
+/** The request made from spans encoded as they ended (every one, or every other one). */
+const fromEncoded = (spans: ReadableSpan[], every = 1) => Buffer.from(encodeTraceRequest(spans.map((s, i) => (i % every === 0 ? encodeSpan(s) : s))));
+/** Ours, from spans and from spans encoded as they ended (all, and mixed), equals the transformer's. */
+function expectSameBytes(spans: ReadableSpan[]): void {
+  const expected = upstream(spans);
+  expect(ours(spans).equals(expected)).toBe(true);
+  expect(fromEncoded(spans).equals(expected)).toBe(true);
+  expect(fromEncoded(spans, 2).equals(expected)).toBe(true);
+}
 
 function recorder(resourceAttributes: Record<string, unknown> = { 'service.name': 'encoder-test' }) {
   const exporter = new InMemorySpanExporter();
@@ -44,7 +56,7 @@ describe('encodeTraceRequest', () => {
     span.setAttribute('http.route', '/users/:id');
     span.end();
     expect(spans()).toHaveLength(1);
-    expect(ours(spans()).equals(upstream(spans()))).toBe(true);
+    expectSameBytes(spans());
   });
 
   it('writes the same bytes for every value type, events, links, status, parents and trace state', () => {
@@ -125,7 +137,7 @@ describe('encodeTraceRequest', () => {
     three.end();
 
     expect(spans()).toHaveLength(3);
-    expect(ours(spans()).equals(upstream(spans()))).toBe(true);
+    expectSameBytes(spans());
   });
 
   it('writes the same bytes for a batch of a thousand spans under two resources', () => {
@@ -142,7 +154,7 @@ describe('encodeTraceRequest', () => {
     }
     const mixed = [...a.spans(), ...b.spans()].sort(() => Math.random() - 0.5);
     expect(mixed).toHaveLength(1000);
-    expect(ours(mixed).equals(upstream(mixed))).toBe(true);
+    expectSameBytes(mixed);
   });
 
   it('writes the same bytes for values the SDK never makes but the proto allows (kvlist, bytes, null)', () => {
@@ -159,7 +171,7 @@ describe('encodeTraceRequest', () => {
         },
       },
     }) as ReadableSpan;
-    expect(ours([fake]).equals(upstream([fake]))).toBe(true);
+    expectSameBytes([fake]);
   });
 
   it('encodes start and end times exactly, to the nanosecond, across the 64-bit range of dates', () => {
@@ -197,6 +209,18 @@ describe('encodeTraceRequest', () => {
     expect(Buffer.from(first).equals(copy)).toBe(true);
   });
 
+  it('keeps the bytes of spans encoded as they ended, across chunks and for a span larger than a chunk', () => {
+    const { provider, spans } = recorder();
+    const tracer = provider.getTracer('t');
+    tracer.startSpan('huge', { attributes: { blob: 'x'.repeat(99_000), other: 'y'.repeat(99_000) } }).end();
+    for (let i = 0; i < 3000; i++) tracer.startSpan(`span ${i}`, { attributes: { i, path: `/items/${i}` } }).end();
+    const all = spans();
+    const encoded = all.map(encodeSpan);
+    // Encoding more spans after them (new chunks, the scratch writer reused) changes none of their bytes.
+    for (let i = 0; i < 2000; i++) encodeSpan(all[i % all.length]!);
+    expect(Buffer.from(encodeTraceRequest(encoded)).equals(upstream(all))).toBe(true);
+  });
+
   it('encodes an empty batch as an empty request', () => {
     expect(encodeTraceRequest([]).length).toBe(0);
     expect(upstream([]).length).toBe(0);
@@ -205,6 +229,40 @@ describe('encodeTraceRequest', () => {
 
 describe('createProtobufTraceExporter (http/protobuf with the one-pass encoder)', () => {
   let receiver: OtlpReceiver;
+
+  it('delivers spans an ExportSpanProcessor encoded as they ended to a real OTLP receiver', async () => {
+    receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const dropped = new DropCounter();
+    const processor = new ExportSpanProcessor({
+      exporter: createProtobufTraceExporter({ url: `${receiver.url}/v1/traces` }),
+      encodesAtEnd: true,
+      maxQueueSize: 100,
+      maxExportBatchSize: 10,
+      scheduledDelayMillis: 60_000,
+      exportTimeoutMillis: 10_000,
+      dropped,
+      log: new Logger('warn', 60_000, () => {}),
+      destination: receiver.url,
+    });
+    const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'encoded-at-end' }), spanProcessors: [processor] });
+    const tracer = provider.getTracer('scope', '1.0.0');
+    for (let i = 0; i < 25; i++) {
+      const root = tracer.startSpan(`GET /r/${i}`, { kind: SpanKind.SERVER, attributes: { 'http.route': `/r/${i}` } });
+      tracer.startSpan(`child ${i}`, { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), root)).end();
+      root.end();
+    }
+    await processor.forceFlush();
+    const got = await receiver.waitForSpans(50);
+    expect(got).toHaveLength(50);
+    expect(dropped.total('traces')).toBe(0);
+    const byName = Object.fromEntries(got.map((s) => [s.name, s]));
+    for (let i = 0; i < 25; i++) {
+      expect(byName[`GET /r/${i}`]).toMatchObject({ kind: 2, attributes: { 'http.route': `/r/${i}` }, scope: { name: 'scope', version: '1.0.0' } });
+      expect(byName[`child ${i}`]).toMatchObject({ kind: 3, parentSpanId: byName[`GET /r/${i}`]!.spanId, traceId: byName[`GET /r/${i}`]!.traceId });
+    }
+    await processor.shutdown();
+  });
 
   it('delivers spans a real OTLP receiver decodes, with their names, kinds, parents and attributes', async () => {
     receiver = await startOtlpReceiver();
