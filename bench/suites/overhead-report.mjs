@@ -219,11 +219,14 @@ export function renderOverhead(parts) {
   out.push(...installTable(parts[names[0]]?.data.install));
   out.push(
     '',
-    '**What the added RSS is.** About half is V8’s young generation growing to its default maximum ' +
-      '(two 16 MB semi-spaces) under the allocation rate of recording every span, which upstream pays too; the rest is the ' +
-      'compiled SDK and its heap at start. `node --max-semi-space-size=4` (or `NODE_OPTIONS`) keeps the young generation ' +
-      'at 8 MB for about 13 MB less RSS on hello, at some CPU per request; sampling (`OTEL_TRACES_SAMPLER`) does not reduce it, ' +
-      'since unsampled spans are still recorded for the metrics and insight.',
+    '**What the added RSS is.** Most of it is V8’s young generation: under load V8 grows it, up to its default maximum, ' +
+      'when many objects survive its collections, and keeps it at that size. healthspan keeps a request’s objects from ' +
+      'surviving: its contexts have no per-context closures (the API’s have three, which V8’s young-generation collector keeps ' +
+      'alive, with the span they reach, long after the request), and with OTLP `http/protobuf` the export queue holds each ' +
+      'span’s encoded bytes outside the heap instead of the span (docs/architecture.md). The rest is the compiled SDK and its ' +
+      'heap at start. A user can cap the young generation with `node --max-semi-space-size=<MB>` (or `NODE_OPTIONS`), at ' +
+      'some CPU per request; sampling (`OTEL_TRACES_SAMPLER`) does not reduce it, since unsampled spans are still recorded ' +
+      'for the metrics and insight.',
   );
   out.push('', '### Targets', '', `| target | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
   for (const t of TARGETS) {
