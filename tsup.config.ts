@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig, type Options } from 'tsup';
+import { patchUpstream } from './scripts/upstream-patches.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   version: string;
@@ -81,31 +82,7 @@ const preferEsm: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
-// Build-time patches of bundled upstream code: each is behaviour-preserving, fixes a cost on
-// the span path, and is an upstream report. The build fails when the code it replaces changed
-// (then drop the patch if upstream fixed it, or redo it).
-// - @opentelemetry/core 3.1 `isAnyValue` allocates a WeakSet (for cycle detection) for every
-//   attribute value the SDK validates, strings and numbers included: three times per attribute
-//   of a span started with attributes. Primitives answer before the WeakSet is made.
-const PATCHES: { file: RegExp; from: string; to: string }[] = [
-  {
-    file: /@opentelemetry[\\/]core[\\/]dist[\\/]common[\\/]attributes\.mjs$/,
-    from: 'function isAnyValue(val) {\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
-    to: 'function isAnyValue(val) {\n\tconst t = typeof val;\n\tif (t === "string" || t === "number" || t === "boolean") return true;\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
-  },
-];
-const patchUpstream: NonNullable<Options['esbuildPlugins']>[number] = {
-  name: 'healthspan-patch-upstream',
-  setup(build) {
-    for (const patch of PATCHES) {
-      build.onLoad({ filter: patch.file }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        if (!source.includes(patch.from)) throw new Error(`tsup.config.ts: the code a build-time patch replaces is no longer in ${args.path}; review PATCHES`);
-        return { contents: source.replace(patch.from, patch.to), loader: 'js' };
-      });
-    }
-  },
-};
+// Build-time patches of bundled upstream code: scripts/upstream-patches.mjs.
 
 // Entry files of the vendor bundles, one re-export each (generated: nothing to keep in git).
 const entryDir = 'node_modules/.cache/healthspan-vendor';

@@ -1,0 +1,9 @@
+import type { Plugin } from 'esbuild';
+
+export interface UpstreamPatch {
+  file: RegExp;
+  from: string;
+  to: string;
+}
+export const PATCHES: UpstreamPatch[];
+export const patchUpstream: Plugin;
