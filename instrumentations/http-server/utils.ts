@@ -29,8 +29,25 @@ export function splitTarget(target: string | undefined): { path: string; query: 
   return { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
+interface HostParts {
+  readonly address?: string;
+  readonly port?: number;
+}
+
+// A server sees the same Host header on almost every request: the last one is remembered.
+let lastHost: string | undefined;
+let lastHostParts: HostParts = {};
+
 /** `server.address` / `server.port` from the Host header (`host`, `host:port`, `[v6]:port`). */
-export function parseHost(host: string | undefined): { address?: string; port?: number } {
+export function parseHost(host: string | undefined): HostParts {
+  if (host === lastHost) return lastHostParts;
+  const parts = parseHostUncached(host);
+  lastHost = host;
+  lastHostParts = parts;
+  return parts;
+}
+
+function parseHostUncached(host: string | undefined): HostParts {
   if (!host) return {};
   let end = host.length;
   const start = 0;
