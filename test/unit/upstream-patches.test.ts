@@ -39,6 +39,13 @@ async function load<T>(pkg: string, patched: boolean): Promise<{ module: T; sour
   return { module: (await import(pathToFileURL(file).href)) as T, source };
 }
 
+/** The package bundled with its patch (whose code `marker` is) and without. */
+async function loadBoth<T>(pkg: string, marker: string): Promise<{ plain: T; patched: T }> {
+  const p = await load<T>(pkg, true);
+  expect(p.source).toContain(marker);
+  return { patched: p.module, plain: (await load<T>(pkg, false)).module };
+}
+
 describe('the build-time patches', () => {
   it('each replace code that is still in the installed upstream package, exactly once', () => {
     const files: Record<string, string> = {
@@ -58,10 +65,7 @@ describe('the isAnyValue patch (@opentelemetry/core)', () => {
   let plain: Core;
   let patched: Core;
   beforeAll(async () => {
-    const p = await load<Core>('@opentelemetry/core', true);
-    expect(p.source).toContain('if (t === "string" || t === "number" || t === "boolean") return true;');
-    patched = p.module;
-    plain = (await load<Core>('@opentelemetry/core', false)).module;
+    ({ plain, patched } = await loadBoth<Core>('@opentelemetry/core', 'if (t === "string" || t === "number" || t === "boolean") return true;'));
   });
 
   it('answers as upstream for every kind of value', () => {
@@ -96,10 +100,10 @@ describe('the startSpan attributes patch (@opentelemetry/sdk-trace)', () => {
   let plain: SdkTrace;
   let patched: SdkTrace;
   beforeAll(async () => {
-    const p = await load<SdkTrace>('@opentelemetry/sdk-trace', true);
-    expect(p.source).toContain('samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity');
-    patched = p.module;
-    plain = (await load<SdkTrace>('@opentelemetry/sdk-trace', false)).module;
+    ({ plain, patched } = await loadBoth<SdkTrace>(
+      '@opentelemetry/sdk-trace',
+      'samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity',
+    ));
   });
 
   /** What a span started by each build holds, and what its sampler was given. */
