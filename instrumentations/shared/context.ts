@@ -7,7 +7,7 @@ import type { Context } from '@opentelemetry/api';
  * socket's keep-alive timer captures it, as do the async resources made in it), and V8's
  * young-generation collector keeps such closures, and all they reach (the span, its
  * attributes, ids), alive much longer than plain objects. Under load that makes the young
- * generation grow to its maximum: measured on the hello benchmark, +40 MB of RSS.
+ * generation grow to its maximum, the largest part of the RSS we added (docs/architecture.md).
  *
  * Same semantics as the API's: immutable, setValue/deleteValue return a new context, keys
  * are compared by identity. A context holds a handful of keys (span, RPC metadata,

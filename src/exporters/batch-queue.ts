@@ -89,8 +89,14 @@ export class BatchQueue<T extends { readonly resource: Resource }> {
     open.delete(this);
   }
 
-  /** Queues one item, or drops and counts it when the queue is full or shut down. Never throws. */
-  add(item: T): void {
+  /**
+   * Queues one item, or drops and counts it when the queue is full or shut down. With
+   * `prepare`, what is queued is `prepare(item)`, made only once the item is admitted. Never
+   * throws (unless `prepare` does).
+   */
+  add(item: T): void;
+  add<S>(item: S, prepare: (item: S) => T): void;
+  add(item: unknown, prepare?: (item: unknown) => T): void {
     if (this.shutdownPromise) return;
     if (this.queue.length >= this.o.maxQueueSize) {
       this.o.dropped.add(this.o.signal, 'queue_full', 1);
@@ -101,7 +107,7 @@ export class BatchQueue<T extends { readonly resource: Resource }> {
       );
       return;
     }
-    this.queue.push(item);
+    this.queue.push(prepare ? prepare(item) : (item as T));
     if (this.queue.length >= this.o.maxExportBatchSize) this.exportNext();
     else if (!this.inFlight) this.scheduleExport();
   }

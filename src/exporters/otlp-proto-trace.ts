@@ -23,5 +23,15 @@ export function createProtobufTraceExporter(config: HttpOptions = {}): SpanExpor
     TraceExporterMetricsHelper,
     undefined,
   );
-  return new OTLPExporterBase(delegate) as SpanExporter;
+  const exporter = new OTLPExporterBase(delegate) as SpanExporter;
+  takingEncoded.add(exporter);
+  return exporter;
+}
+
+/** The exporters made here: their serializer also takes spans encoded as they ended. */
+const takingEncoded = new WeakSet<SpanExporter>();
+
+/** Whether `exporter` takes spans encoded by `encodeSpan` as well as spans (one made by {@link createProtobufTraceExporter}). */
+export function takesEncodedSpans(exporter: SpanExporter): boolean {
+  return takingEncoded.has(exporter);
 }

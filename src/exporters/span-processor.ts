@@ -1,17 +1,12 @@
 import { TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BatchQueue, type BatchExporter, type ExportProcessorOptions } from './batch-queue.js';
+import { takesEncodedSpans } from './otlp-proto-trace.js';
 import { encodeSpan, type TraceItem } from './otlp-trace-encoder.js';
 
 export { describe } from './batch-queue.js';
 
-export interface ExportSpanProcessorOptions extends ExportProcessorOptions<SpanExporter> {
-  /**
-   * The exporter's serializer takes spans encoded as they end (`encodeSpan`): healthspan's
-   * OTLP http/protobuf exporter does. The queue then holds bytes instead of span objects.
-   */
-  encodesAtEnd?: boolean;
-}
+export type ExportSpanProcessorOptions = ExportProcessorOptions<SpanExporter>;
 
 /**
  * Batches sampled spans for one exporter, like the SDK's BatchSpanProcessor, with the
@@ -22,10 +17,14 @@ export interface ExportSpanProcessorOptions extends ExportProcessorOptions<SpanE
  */
 export class ExportSpanProcessor implements SpanProcessor {
   private readonly batches: BatchQueue<TraceItem>;
+  /**
+   * The exporter also takes spans encoded as they end (healthspan's OTLP http/protobuf one):
+   * the queue then holds their bytes instead of the span objects.
+   */
   private readonly encodesAtEnd: boolean;
 
-  constructor({ encodesAtEnd = false, ...o }: ExportSpanProcessorOptions) {
-    this.encodesAtEnd = encodesAtEnd;
+  constructor(o: ExportSpanProcessorOptions) {
+    this.encodesAtEnd = takesEncodedSpans(o.exporter);
     this.batches = new BatchQueue<TraceItem>({
       ...o,
       // Items are ReadableSpans, or EncodedSpans when the exporter's serializer takes them.
@@ -39,7 +38,9 @@ export class ExportSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    this.batches.add(this.encodesAtEnd ? this.encode(span) : span);
+    // Encoded only once the queue admits it: a span dropped on a full queue costs no encoding.
+    if (this.encodesAtEnd) this.batches.add(span, encodeOrKeep);
+    else this.batches.add(span);
   }
 
   /** Exports everything queued now (in batches), resolving when done; never rejects. */
@@ -54,13 +55,13 @@ export class ExportSpanProcessor implements SpanProcessor {
   get queued(): number {
     return this.batches.queued;
   }
+}
 
-  /** The span's bytes; the span itself if it cannot be encoded now (the request encoder takes both). */
-  private encode(span: ReadableSpan): TraceItem {
-    try {
-      return encodeSpan(span);
-    } catch {
-      return span;
-    }
+/** The span's bytes; the span itself if it cannot be encoded now (the request encoder takes both). */
+function encodeOrKeep(span: ReadableSpan): TraceItem {
+  try {
+    return encodeSpan(span);
+  } catch {
+    return span;
   }
 }

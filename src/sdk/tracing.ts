@@ -59,8 +59,6 @@ export function buildTracerProvider(config: SdkConfig, resource: Resource, p: Tr
         dropped: p.dropped,
         log: p.log,
         destination: c.otlp.endpoint,
-        // healthspan's own http/protobuf exporter: spans are encoded as they end.
-        encodesAtEnd: c.otlp.protocol === 'http/protobuf',
       }),
     );
   } else if (c.exporter === 'console') {

@@ -8,7 +8,7 @@ import { encodeSpan, encodeTraceRequest } from '../../src/exporters/otlp-trace-e
 import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
 import { Logger } from '../../src/log.js';
-import { createProtobufTraceExporter } from '../../src/exporters/otlp-proto-trace.js';
+import { createProtobufTraceExporter, takesEncodedSpans } from '../../src/exporters/otlp-proto-trace.js';
 import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -234,9 +234,12 @@ describe('createProtobufTraceExporter (http/protobuf with the one-pass encoder)'
     receiver = await startOtlpReceiver();
     cleanups.push(() => receiver.close());
     const dropped = new DropCounter();
+    // Only this exporter's serializer takes encoded spans; a processor in front of any other queues spans.
+    const exporter = createProtobufTraceExporter({ url: `${receiver.url}/v1/traces` });
+    expect(takesEncodedSpans(exporter)).toBe(true);
+    expect(takesEncodedSpans(new InMemorySpanExporter())).toBe(false);
     const processor = new ExportSpanProcessor({
-      exporter: createProtobufTraceExporter({ url: `${receiver.url}/v1/traces` }),
-      encodesAtEnd: true,
+      exporter,
       maxQueueSize: 100,
       maxExportBatchSize: 10,
       scheduledDelayMillis: 60_000,

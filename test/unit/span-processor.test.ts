@@ -2,6 +2,9 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { ExportResultCode } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchQueue } from '../../src/exporters/batch-queue.js';
 import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
 import { Logger } from '../../src/log.js';
@@ -126,5 +129,43 @@ describe('ExportSpanProcessor', () => {
     provider.getTracer('t').startSpan('x').end();
     expect(processor.queued).toBe(0);
     emit(0);
+  });
+});
+
+describe('BatchQueue.add with prepare', () => {
+  it('prepares only the items it admits: none past the bound, none after shutdown', async () => {
+    const exported: string[][] = [];
+    const dropped = new DropCounter();
+    const queue = new BatchQueue<{ resource: ReturnType<typeof resourceFromAttributes>; name: string }>({
+      exporter: {
+        export: (items, done) => {
+          exported.push(items.map((i) => i.name));
+          done({ code: ExportResultCode.SUCCESS });
+        },
+        shutdown: () => Promise.resolve(),
+      },
+      signal: 'traces',
+      wording: { item: 'span', items: 'spans', export: 'trace', queueVariable: 'OTEL_BSP_MAX_QUEUE_SIZE' },
+      scheduledDelayMillis: 60_000,
+      exportTimeoutMillis: 10_000,
+      maxQueueSize: 3,
+      maxExportBatchSize: 10,
+      dropped,
+      log: new Logger('warn', 60_000, () => {}),
+      destination: 'test',
+    });
+    const resource = resourceFromAttributes({});
+    const prepared: string[] = [];
+    const prepare = (name: string) => {
+      prepared.push(name);
+      return { resource, name: name.toUpperCase() };
+    };
+    for (const name of ['a', 'b', 'c', 'd', 'e']) queue.add(name, prepare);
+    expect(prepared).toEqual(['a', 'b', 'c']);
+    expect(dropped.total('traces')).toBe(2);
+    await queue.shutdown();
+    queue.add('f', prepare);
+    expect(prepared).toEqual(['a', 'b', 'c']);
+    expect(exported).toEqual([['A', 'B', 'C']]);
   });
 });
