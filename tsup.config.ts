@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 import { patchUpstream } from './scripts/upstream-patches.mjs';
@@ -82,6 +83,35 @@ const preferEsm: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+// import-in-the-middle's in-thread hook (src/esm-hooks.ts) is bundled: its create-hook.mjs and
+// supports-sync-hooks.mjs with what they import, but for its two WebAssembly lexers, which are
+// loaded from the installed package's own dependencies by the first call that needs one. The
+// rest of the package (index.js, lib/register.js, the off-thread hook.mjs) stays external: the
+// wrappers the hook generates import the installed lib/register.js by its URL, and package.json
+// pins the version so that bundled and installed halves match.
+const iitmDir = path.dirname(createRequire(import.meta.url).resolve('import-in-the-middle'));
+const iitmHooksInBundle: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-iitm-hooks-in-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/ }, (args) => ({
+      path: path.join(iitmDir, args.path.slice('import-in-the-middle/'.length)),
+    }));
+    build.onResolve({ filter: /^(es|cjs)-module-lexer$/ }, (args) =>
+      args.importer.startsWith(iitmDir + path.sep) ? { path: args.path, namespace: 'healthspan-iitm-lexer' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-iitm-lexer' }, (args) => ({
+      contents: [
+        'let m;',
+        `const load = () => (m ??= require("node:module").createRequire(require.resolve("import-in-the-middle"))(${JSON.stringify(args.path)}));`,
+        'export const parse = (...a) => load().parse(...a);',
+        'export const init = (...a) => load().init(...a);',
+        ...(args.path === 'cjs-module-lexer' ? ['export const initSync = (...a) => load().initSync(...a);'] : []),
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 // Build-time patches of bundled upstream code: scripts/upstream-patches.mjs.
 
 // Entry files of the vendor bundles, one re-export each (generated: nothing to keep in git).
@@ -128,7 +158,8 @@ export default defineConfig([
     shims: true,
     splitting: false,
     sourcemap: false,
-    esbuildPlugins: [toVendorFiles, preferEsm, patchUpstream],
+    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, preferEsm, patchUpstream],
+    noExternal: [/^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/],
     esbuildOptions(options, context) {
       common.esbuildOptions?.(options, context);
       // The OTLP exporters `await import('http')`: as a require, so that the bundle also runs

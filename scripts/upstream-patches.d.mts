@@ -6,4 +6,10 @@ export interface UpstreamPatch {
   to: string;
 }
 export const PATCHES: UpstreamPatch[];
+export interface LazyBuiltin {
+  importer: RegExp;
+  builtin: string;
+  exports: Record<string, string>;
+}
+export const LAZY_BUILTINS: LazyBuiltin[];
 export const patchUpstream: Plugin;

@@ -29,10 +29,49 @@ export const PATCHES = [
   },
 ];
 
-/** The esbuild plugin that applies {@link PATCHES} (one per file). */
+/**
+ * Node built-ins that bundled upstream modules import at their top level but need only in a
+ * function that a default start-up does not call, or calls once: each import is replaced by a
+ * module of the same names that loads the built-in on first call. Start-up then does not load
+ * `node:crypto` (about 50 internal modules), `node:zlib` or `fs/promises` for them.
+ * `exports` maps each imported name to the code of its lazy stand-in (`load()` is the built-in).
+ */
+export const LAZY_BUILTINS = [
+  {
+    // One random UUID, when the serviceinstance detector runs.
+    importer: /@opentelemetry[\\/]resources[\\/]dist[\\/]detectors[\\/]platform[\\/]node[\\/]ServiceInstanceIdDetector\.mjs$/,
+    builtin: 'crypto',
+    exports: { randomUUID: '() => load().randomUUID()' },
+  },
+  {
+    // gzip, only with OTEL_EXPORTER_OTLP_COMPRESSION=gzip.
+    importer: /@opentelemetry[\\/]otlp-exporter-base[\\/]dist[\\/]platform[\\/]node[\\/]transport[\\/]http-transport-utils\.mjs$/,
+    builtin: 'zlib',
+    exports: { createGzip: '(...args) => load().createGzip(...args)' },
+  },
+  {
+    // The host detector reads /etc/machine-id once: a synchronous read of a 33-byte file, as a
+    // promise, instead of loading fs/promises (and the readline it loads) for it.
+    importer: /@opentelemetry[\\/]resources[\\/]dist[\\/]detectors[\\/]platform[\\/]node[\\/]machine-id[\\/]getMachineId-linux\.mjs$/,
+    builtin: 'fs',
+    exports: { promises: '{ readFile: (path, options) => new Promise((resolve) => resolve(load().readFileSync(path, options))) }' },
+  },
+];
+
+/** The esbuild plugin that applies {@link PATCHES} (one per file) and {@link LAZY_BUILTINS}. */
 export const patchUpstream = {
   name: 'healthspan-patch-upstream',
   setup(build) {
+    build.onResolve({ filter: /^(node:)?(crypto|zlib|fs)$/ }, (args) => {
+      const lazy = LAZY_BUILTINS.find((l) => l.importer.test(args.importer) && l.builtin === args.path.replace(/^node:/, ''));
+      return lazy ? { path: String(LAZY_BUILTINS.indexOf(lazy)), namespace: 'healthspan-lazy-builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-lazy-builtin' }, (args) => {
+      const lazy = LAZY_BUILTINS[Number(args.path)];
+      const lines = [`let m;`, `const load = () => (m ??= require(${JSON.stringify(`node:${lazy.builtin}`)}));`];
+      for (const [name, code] of Object.entries(lazy.exports)) lines.push(`export const ${name} = ${code};`);
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
     for (const patch of PATCHES) {
       build.onLoad({ filter: patch.file }, (args) => {
         const source = readFileSync(args.path, 'utf8');

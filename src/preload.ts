@@ -1,5 +1,6 @@
 import { createRequire, register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
+import { registerEsmHooks, supportsSyncHooks } from './esm-hooks.js';
 import { hookedModules } from './instrumentation-loader.js';
 import { logger } from './log.js';
 import { start } from './sdk/facade.js';
@@ -18,21 +19,17 @@ export async function preload(via: 'import' | 'require'): Promise<void> {
     start({}, { via });
     return;
   }
-  const iitm = load('import-in-the-middle') as typeof import('import-in-the-middle');
-  const { supportsSyncHooks } = load('import-in-the-middle/supports-sync-hooks.mjs') as { supportsSyncHooks: () => boolean };
   if (supportsSyncHooks()) {
     // In-thread hooks (module.registerHooks): no loader thread, no round trip per import.
     const sdk = start({}, { via });
     if (!sdk.enabled) return;
-    const modules = hookedModules(sdk.config.instrumentations);
-    const { register: registerSync } = load('import-in-the-middle/register-hooks.mjs') as {
-      register: (o: { include: string[] }) => void;
-    };
-    registerSync({ include: modules });
+    registerEsmHooks(hookedModules(sdk.config.instrumentations));
     return;
   }
-  // Off-thread loader (module.register): each instrumentation's Hook() sends its module
-  // names to the loader, and we wait for the acknowledgement.
+  // Off-thread loader (module.register), on Node versions whose registerHooks the synchronous
+  // hooks cannot use: each instrumentation's Hook() sends its module names to the loader, and
+  // we wait for the acknowledgement.
+  const iitm = load('import-in-the-middle') as typeof import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = iitm.createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   const sdk = start({}, { via });

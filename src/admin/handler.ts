@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { liveCaches, untrackedCaches } from '../cache/registry.js';
@@ -148,12 +148,13 @@ function normalisePrefix(p: string): string {
 
 // ---- auth ---------------------------------------------------------------------------------
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** Constant-time comparison: both sides are hashed first, so neither length nor content leaks. */
+/**
+ * Constant-time comparison: both sides are hashed first, so neither length nor content leaks.
+ * `node:crypto` is loaded by the first request that carries a token, not at start-up.
+ */
 function tokenMatches(given: string, expected: string): boolean {
+  const { createHash, timingSafeEqual } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
 

@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { createRequire } from 'node:module';
 import { liveCaches } from '../cache/registry.js';
 import type { Alert } from '../insight/alerts.js';
 import type { LatencyStats } from '../insight/figures.js';
@@ -88,7 +88,8 @@ export function analytics(source: AdminSource, query: URLSearchParams) {
 
 export function rawMetrics(source: AdminSource) {
   const insight = needInsight(source);
-  const heap = getHeapStatistics();
+  // Loaded by the first request for these figures, not at start-up.
+  const heap = (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).getHeapStatistics();
   const mem = process.memoryUsage();
   const rt = insight.runtime();
   const figures = (s: LatencyStats | undefined) => s ?? { count: 0 };

@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import { totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+
+/** `node:v8` (about 40 internal modules) is loaded by the first evaluation, not at start-up. */
+let v8: typeof import('node:v8') | undefined;
+const heapStats = () => (v8 ??= createRequire(import.meta.url)('node:v8') as typeof import('node:v8'));
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
@@ -45,7 +49,7 @@ export interface RuntimeMonitorOptions {
  */
 export class RuntimeMonitor {
   private readonly loop: IntervalHistogram | undefined;
-  private readonly heapLimit: number;
+  private heapLimit: number | undefined;
   private readonly memoryLimit: number;
   private readonly heapSamples: { t: number; used: number }[] = [];
   private loopP99 = Number.NaN;
@@ -56,7 +60,7 @@ export class RuntimeMonitor {
 
   constructor(o: RuntimeMonitorOptions = {}) {
     this.loopWindow = Math.max(0, o.eventLoopWindowMs ?? 5000);
-    this.heapLimit = o.heapLimitBytes ?? oldSpaceLimit(getHeapStatistics().heap_size_limit);
+    this.heapLimit = o.heapLimitBytes;
     this.memoryLimit = o.memoryLimitBytes ?? detectMemoryLimit();
     let loop: IntervalHistogram | undefined;
     try {
@@ -90,13 +94,15 @@ export class RuntimeMonitor {
   figures(): RuntimeFigures {
     // The old generation is what runs out: young-generation objects are not counted, and its
     // limit leaves out the young generation's reserve (heap_size_limit includes it).
+    const { getHeapSpaceStatistics, getHeapStatistics } = heapStats();
     let young = 0;
     for (const space of getHeapSpaceStatistics()) {
       if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') young += space.space_used_size;
     }
-    const used = getHeapStatistics().used_heap_size - young;
+    const heap = getHeapStatistics();
+    this.heapLimit ??= oldSpaceLimit(heap.heap_size_limit);
     return {
-      heapUsed: Math.max(0, used),
+      heapUsed: Math.max(0, heap.used_heap_size - young),
       heapLimit: this.heapLimit,
       rss: process.memoryUsage.rss(),
       memoryLimit: this.memoryLimit,

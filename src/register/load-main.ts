@@ -8,14 +8,19 @@
 // The cache file holds the bundle's source next to V8's data, and is used only when that copy
 // equals the bundle byte for byte: a memcmp, where hashing the 660 kB would cost more than
 // node:crypto's load (V8's own check of cached data looks at the source length only).
-import fs from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import vm from 'node:vm';
+import { createRequire } from 'node:module';
+
+// Built-ins by require, not by import: an ES module import of node:fs makes Node read every
+// export of it, and its `promises` getter loads fs/promises (and the readline it loads).
+const builtin = createRequire(import.meta.url);
+const fs = builtin('node:fs') as typeof import('node:fs');
+const Module = builtin('node:module') as typeof import('node:module');
+const os = builtin('node:os') as typeof import('node:os');
+const path = builtin('node:path') as typeof import('node:path');
+const vm = builtin('node:vm') as typeof import('node:vm');
 
 type Main = typeof import('../index.js');
-type ModuleInternals = typeof Module & {
+type ModuleInternals = typeof import('node:module') & {
   wrap(source: string): string;
   _nodeModulePaths(dir: string): string[];
   new (id: string, parent?: unknown): NodeJS.Module & { paths: string[] };
@@ -37,7 +42,7 @@ export function loadMain(fromUrl: string): Main {
   }
   const source = bytes.toString('utf8');
   const M = Module as ModuleInternals;
-  let script: vm.Script;
+  let script: import('node:vm').Script;
   try {
     // The bundle has no import() (tsup.config.ts turns them into requires): a vm.Script would
     // need an experimental hook for them.
@@ -110,7 +115,7 @@ function cachedDataFor(file: string, bundle: Buffer): Buffer | undefined {
   }
 }
 
-function writeCache(file: string, bundle: Buffer, script: vm.Script): void {
+function writeCache(file: string, bundle: Buffer, script: import('node:vm').Script): void {
   try {
     const header = Buffer.alloc(HEADER);
     header.writeUInt32BE(MAGIC, 0);

@@ -62,8 +62,11 @@ export function assemble(config: SdkConfig, o: AssembleOptions): RunningSdk {
         'Use a router (express, fastify, koa) or raise HEALTHSPAN_HTTP_ROUTE_LIMIT',
     ),
   );
+  // runtime-node records metrics only: with no metrics exported it would be work for nothing.
+  const names = meterProvider ? config.instrumentations : config.instrumentations.filter((n) => n !== 'runtime-node');
   const instrumentation = setUpInstrumentations({
     config,
+    names,
     templater,
     ignoreIncoming: ignoreOwnRequests(config),
     tracerProvider,
@@ -89,7 +92,7 @@ export function assemble(config: SdkConfig, o: AssembleOptions): RunningSdk {
     });
   }
   const added = o.extensions.extraInstrumentations.map((i) => i.instrumentationName);
-  log.info(describeStartup(config, o.via, [...config.instrumentations, ...added]));
+  log.info(describeStartup(config, o.via, [...names, ...added]));
   instrumentation.patches.start();
   return new RunningSdk(
     config,

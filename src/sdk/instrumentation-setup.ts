@@ -10,6 +10,8 @@ import { PatchReport } from '../startup-report.js';
 
 export interface InstrumentationSetupOptions {
   config: SdkConfig;
+  /** The instrumentations to enable: the configured ones, less those with nothing to record into. */
+  names: SdkConfig['instrumentations'];
   templater: RouteTemplater;
   /** Incoming requests for which no span is made (see ignore-incoming.ts). */
   ignoreIncoming: (req: IncomingMessage) => boolean;
@@ -46,7 +48,7 @@ export function setUpInstrumentations(o: InstrumentationSetupOptions): Instrumen
   };
   const register = (made: Instrumentation[]) => disablers.push(registerInstrumentations({ instrumentations: made, tracerProvider, meterProvider }));
   const loader = new InstrumentationLoader({
-    names: config.instrumentations,
+    names: o.names,
     create: (name) => {
       let made: Instrumentation[];
       try {

@@ -5,12 +5,12 @@ import {
   osDetector,
   processDetector,
   resourceFromAttributes,
-  serviceInstanceIdDetector,
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
 import type { SdkConfig } from '../config/types.js';
 import { containerDetector } from '../resource/container.js';
+import { serviceInstanceDetector } from '../resource/service-instance.js';
 import { VERSION } from '../semconv.js';
 
 export function buildResource(config: SdkConfig): Resource {
@@ -19,7 +19,7 @@ export function buildResource(config: SdkConfig): Resource {
     if (name === 'host') detectors.push(hostDetector);
     else if (name === 'os') detectors.push(osDetector);
     else if (name === 'process') detectors.push(processDetector);
-    else if (name === 'serviceinstance') detectors.push(serviceInstanceIdDetector);
+    else if (name === 'serviceinstance') detectors.push(serviceInstanceDetector);
     else if (name === 'container') detectors.push(containerDetector);
     // 'env': OTEL_RESOURCE_ATTRIBUTES is already parsed into config.resourceAttributes.
   }

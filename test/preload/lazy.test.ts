@@ -10,8 +10,9 @@ beforeAll(async () => {
 afterAll(() => receiver.close());
 
 // What exists at start: instrumentations whose modules are loaded before any app code
-// (http: our exporters load node:http) or that hook no module (undici, runtime-node).
-const AT_START = ['http', 'runtime-node', 'undici'];
+// (http: our exporters load node:http) or that hook no module (undici; runtime-node, which
+// records metrics only, when metrics are exported).
+const AT_START = ['http', 'undici'];
 
 describe.each([
   ['CommonJS, --require', ['--require', 'healthspan/register'], 'lazy.cjs', 'lazy_cjs'],
@@ -35,5 +36,19 @@ describe.each([
     const query = spans.find((s) => s.resource['service.name'] === service && s.name.startsWith('SELECT'))!;
     expect(query).toMatchObject({ kind: CLIENT, scope: { name: '@opentelemetry/instrumentation-pg' } });
     expect(query.attributes['db.query.text']).toBe(`SELECT ? AS ${column}`);
+  });
+});
+
+describe('runtime-node', () => {
+  it('is created at start when metrics are exported, and not at all when they are not', async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_LOGS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const withMetrics = await runScript(['--require', 'healthspan/register'], fixture('lazy.cjs'), { ...env, OTEL_METRICS_EXPORTER: 'otlp' });
+    expect(withMetrics.code, withMetrics.stderr).toBe(0);
+    expect(JSON.parse(withMetrics.stdout.trim().split('\n').at(-1)!).before).toEqual(['http', 'runtime-node', 'undici']);
+    expect(withMetrics.stderr).toContain('  instrumentations: http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa, runtime-node\n');
+    const without = await runScript(['--require', 'healthspan/register'], fixture('lazy.cjs'), { ...env, OTEL_METRICS_EXPORTER: 'none' });
+    expect(without.code, without.stderr).toBe(0);
+    expect(JSON.parse(without.stdout.trim().split('\n').at(-1)!).before).toEqual(['http', 'undici']);
+    expect(without.stderr).toContain('  instrumentations: http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa\n');
   });
 });
