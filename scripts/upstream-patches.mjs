@@ -33,7 +33,7 @@ export const PATCHES = [
  * Node built-ins that bundled upstream modules import at their top level but need only in a
  * function that a default start-up does not call, or calls once: each import is replaced by a
  * module of the same names that loads the built-in on first call. Start-up then does not load
- * `node:crypto` (about 50 internal modules), `node:zlib` or `fs/promises` for them.
+ * `node:crypto` (about 50 internal modules), `node:zlib`, `node:v8` or `fs/promises` for them.
  * `exports` maps each imported name to the code of its lazy stand-in (`load()` is the built-in).
  */
 export const LAZY_BUILTINS = [
@@ -50,6 +50,12 @@ export const LAZY_BUILTINS = [
     exports: { createGzip: '(...args) => load().createGzip(...args)' },
   },
   {
+    // runtime-node's heap-space figures, read at each metrics collection.
+    importer: /@opentelemetry[\\/]instrumentation-runtime-node[\\/]dist[\\/]metrics[\\/]heapSpacesSizeAndUsedCollector\.mjs$/,
+    builtin: 'v8',
+    exports: { getHeapSpaceStatistics: '() => load().getHeapSpaceStatistics()' },
+  },
+  {
     // The host detector reads /etc/machine-id once: a synchronous read of a 33-byte file, as a
     // promise, instead of loading fs/promises (and the readline it loads) for it.
     importer: /@opentelemetry[\\/]resources[\\/]dist[\\/]detectors[\\/]platform[\\/]node[\\/]machine-id[\\/]getMachineId-linux\.mjs$/,
@@ -62,13 +68,20 @@ export const LAZY_BUILTINS = [
 export const patchUpstream = {
   name: 'healthspan-patch-upstream',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?(crypto|zlib|fs)$/ }, (args) => {
-      const lazy = LAZY_BUILTINS.find((l) => l.importer.test(args.importer) && l.builtin === args.path.replace(/^node:/, ''));
-      return lazy ? { path: String(LAZY_BUILTINS.indexOf(lazy)), namespace: 'healthspan-lazy-builtin' } : undefined;
-    });
+    // Rewritten in the importer's source (tsup resolves node: built-ins before any plugin).
+    for (const [i, lazy] of LAZY_BUILTINS.entries()) {
+      build.onLoad({ filter: lazy.importer }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const from = new RegExp(`from "(node:)?${lazy.builtin}";`, 'g');
+        if ((source.match(from) ?? []).length !== 1)
+          throw new Error(`scripts/upstream-patches.mjs: ${args.path} no longer imports ${lazy.builtin} once; review LAZY_BUILTINS`);
+        return { contents: source.replace(from, `from "healthspan-lazy-builtin:${i}";`), loader: 'js' };
+      });
+    }
+    build.onResolve({ filter: /^healthspan-lazy-builtin:\d+$/ }, (args) => ({ path: args.path, namespace: 'healthspan-lazy-builtin' }));
     build.onLoad({ filter: /.*/, namespace: 'healthspan-lazy-builtin' }, (args) => {
-      const lazy = LAZY_BUILTINS[Number(args.path)];
-      const lines = [`let m;`, `const load = () => (m ??= require(${JSON.stringify(`node:${lazy.builtin}`)}));`];
+      const lazy = LAZY_BUILTINS[Number(args.path.split(':')[1])];
+      const lines = ['let m;', `const load = () => (m ??= require(${JSON.stringify(`node:${lazy.builtin}`)}));`];
       for (const [name, code] of Object.entries(lazy.exports)) lines.push(`export const ${name} = ${code};`);
       return { contents: lines.join('\n'), loader: 'js' };
     });

@@ -88,6 +88,48 @@ describe('npm install of the packed tarball', () => {
   });
 });
 
+describe('start-up, as a user app gets it', () => {
+  // A node:http app that, at its first request, prints which Node built-ins and how many
+  // module files are loaded: what the preload added before the app served anything.
+  const APP = [
+    "const http = require('node:http');",
+    'const server = http.createServer((_req, res) => res.end("hi")).listen(0, "127.0.0.1", () => {',
+    '  http.get("http://127.0.0.1:" + server.address().port + "/", (res) => {',
+    '    res.resume().on("end", () => {',
+    '      const builtins = process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13));',
+    '      console.log(JSON.stringify({ builtins, files: Object.keys(require.cache).length }));',
+    '      server.close();',
+    '    });',
+    '  });',
+    '});',
+  ].join('\n');
+
+  it.each([
+    ['--import', 'metrics off', 'none'],
+    ['--require', 'Prometheus metrics', 'prometheus'],
+  ])('with %s and %s, the first request is served without crypto, zlib, v8, fs/promises or readline, and under 150 module files', (flag, _what, metrics) => {
+    writeFileSync(path.join(app, 'first-request.cjs'), `${APP}\n`);
+    const r = spawnSync(process.execPath, [flag, 'healthspan/register', 'first-request.cjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TMPDIR: mkdtempSync(path.join(base, 'tmp-')),
+        OTEL_METRICS_EXPORTER: metrics,
+        HEALTHSPAN_PROMETHEUS_SERVE: 'false',
+        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+        HEALTHSPAN_SHUTDOWN_TIMEOUT: '200',
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const { builtins, files } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { builtins: string[]; files: number };
+    expect(builtins).toContain('http');
+    for (const unused of ['crypto', 'zlib', 'v8', 'internal/fs/promises', 'internal/readline/interface']) expect(builtins).not.toContain(unused);
+    expect(files).toBeLessThan(150);
+  });
+});
+
 describe('types, as a TypeScript consumer sees them', () => {
   const consumer = {
     'esm.mts': [

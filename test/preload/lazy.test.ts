@@ -52,3 +52,21 @@ describe('runtime-node', () => {
     expect(without.stderr).toContain('  instrumentations: http, undici, ws, socket.io, pg, mysql2, redis, ioredis, express, fastify, koa\n');
   });
 });
+
+describe('OTLP gzip (zlib is loaded by the first compressed export, not at start)', () => {
+  it('exports gzip-compressed spans the receiver decodes', async () => {
+    const service = 'lazy-gzip';
+    const run = await runScript(['--require', 'healthspan/register'], fixture('lazy.cjs'), {
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.resource['service.name'] === service && s.name.startsWith('SELECT')));
+    expect(spans.find((s) => s.resource['service.name'] === service && s.name.startsWith('SELECT'))?.attributes['db.query.text']).toBe('SELECT ? AS lazy_cjs');
+    expect(receiver.requests.some((r) => r.path === '/v1/traces' && r.headers['content-encoding'] === 'gzip')).toBe(true);
+    expect(receiver.errors).toEqual([]);
+  });
+});

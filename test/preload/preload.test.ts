@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 import { findSample, scrape } from '../../scripts/dev/prometheus.mjs';
@@ -123,7 +124,10 @@ describe('Prometheus', () => {
       expect(findSample(runtime.samples, 'nodejs_eventloop_delay_p99')?.value).toBeGreaterThan(0);
       expect(runtime.samples.some((s) => s.name === 'v8js_memory_heap_used')).toBe(true);
       // Detector results that arrive asynchronously (host.id) are there on the first scrape.
-      expect(findSample(runtime.samples, 'target_info')?.labels.host_id).toMatch(/^\w{8,}$/);
+      const target = findSample(runtime.samples, 'target_info')?.labels;
+      expect(target?.host_id).toMatch(/^\w{8,}$/);
+      if (existsSync('/etc/machine-id')) expect(target?.host_id).toBe(readFileSync('/etc/machine-id', 'utf8').trim());
+      expect(target?.service_instance_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(app.stderr()).not.toMatch(/error/i);
       // Nothing listens beyond loopback.
       expect(app.stderr()).toContain(`metrics:          prometheus http://127.0.0.1:${port}/metrics`);
