@@ -41,7 +41,7 @@ export const VENDORED: Record<string, string> = {
 // Packages with process-wide state (the require hook singleton, the global error handler) that
 // the vendor files must share with the main bundle instead of carrying a copy: the main bundle
 // publishes them under this symbol before it requires a vendor file (src/vendor-shared.ts).
-const SHARED = ['@opentelemetry/core', '@opentelemetry/instrumentation'];
+const SHARED = ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/instrumentation'];
 export const SHARED_SYMBOL = 'healthspan.vendor.shared';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -112,6 +112,38 @@ const iitmHooksInBundle: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+// @opentelemetry/api is the app's (a dependency: one global registry for the app's and our
+// calls), but loading it costs Node 53 files resolved, read and compiled at every start. The
+// main bundle carries a copy of the version we build with and uses it when the installed API
+// is that same version (the same code, and either copy registers into and reads the one
+// global registry); any other version is required as installed. Vendor files take the main
+// bundle's choice (SHARED).
+const apiPackage = path.join(path.dirname(createRequire(import.meta.url).resolve('@opentelemetry/api')), '..', 'package.json');
+const sharedApi: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-shared-api',
+  setup(build) {
+    const apiDir = path.dirname(apiPackage);
+    const { version } = JSON.parse(readFileSync(apiPackage, 'utf8')) as { version: string };
+    build.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) =>
+      args.namespace === 'healthspan-api' ? { path: args.path, external: true } : { path: 'api', namespace: 'healthspan-api' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-api' }, () => ({
+      resolveDir: apiDir,
+      loader: 'js',
+      contents: [
+        'let api;',
+        'try {',
+        '  const { readFileSync } = require("node:fs");',
+        '  const { dirname, join } = require("node:path");',
+        '  const installed = join(dirname(require.resolve("@opentelemetry/api")), "..", "package.json");',
+        `  if (JSON.parse(readFileSync(installed, "utf8")).version === ${JSON.stringify(version)}) api = require(${JSON.stringify(path.join(apiDir, 'dist/index.mjs'))});`,
+        '} catch {}',
+        'module.exports = api ?? require("@opentelemetry/api");',
+      ].join('\n'),
+    }));
+  },
+};
+
 // Build-time patches of bundled upstream code: scripts/upstream-patches.mjs.
 
 // Entry files of the vendor bundles, one re-export each (generated: nothing to keep in git).
@@ -158,8 +190,8 @@ export default defineConfig([
     shims: true,
     splitting: false,
     sourcemap: false,
-    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, preferEsm, patchUpstream],
-    noExternal: [/^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/],
+    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, sharedApi, preferEsm, patchUpstream],
+    noExternal: ['@opentelemetry/api', /^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/],
     esbuildOptions(options, context) {
       common.esbuildOptions?.(options, context);
       // The OTLP exporters `await import('http')`: as a require, so that the bundle also runs
@@ -178,6 +210,7 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     esbuildPlugins: [fromMainBundle, preferEsm],
+    noExternal: ['@opentelemetry/api'],
   },
   {
     ...common,

@@ -1,7 +1,7 @@
 // What a user gets from `npm install healthspan`: the packed tarball installed into a fresh
 // app folder, with no overrides and none of this repository's node_modules.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,52 @@ describe('start-up, as a user app gets it', () => {
     expect(builtins).toContain('http');
     for (const unused of ['crypto', 'zlib', 'v8', 'internal/fs/promises', 'internal/readline/interface']) expect(builtins).not.toContain(unused);
     expect(files).toBeLessThan(150);
+  });
+});
+
+describe('the OpenTelemetry API, shared with the app', () => {
+  // Before the app requires the API itself: how many of the installed API's files healthspan
+  // loaded; then whether the app's own API reaches healthspan's tracer provider and context.
+  const APP = [
+    "const ours = Object.keys(require.cache).filter((f) => f.includes('/node_modules/@opentelemetry/api/')).length;",
+    "const api = require('@opentelemetry/api');",
+    "const span = api.trace.getTracer('app').startSpan('manual');",
+    'const child = api.context.with(api.trace.setSpan(api.context.active(), span), () => api.trace.getTracer("app").startSpan("child"));',
+    'console.log(JSON.stringify({ ours, recording: span.isRecording(), sameTrace: child.spanContext().traceId === span.spanContext().traceId }));',
+  ].join('\n');
+  const run = () => {
+    writeFileSync(path.join(app, 'api-app.cjs'), `${APP}\n`);
+    const r = spawnSync(process.execPath, ['--require', 'healthspan/register', 'api-app.cjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TMPDIR: mkdtempSync(path.join(base, 'tmp-')),
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ours: number; recording: boolean; sameTrace: boolean };
+  };
+
+  it('is not loaded from its 53 files when the installed version is the one bundled, and the app still reaches our tracer and context', () => {
+    expect(run()).toEqual({ ours: 0, recording: true, sameTrace: true });
+  });
+
+  it('is required as installed when the installed version differs, with the same result', () => {
+    const file = path.join(app, 'node_modules/@opentelemetry/api/package.json');
+    const original = readFileSync(file, 'utf8');
+    const pkg = JSON.parse(original) as { version: string };
+    writeFileSync(file, JSON.stringify({ ...pkg, version: `${pkg.version}-not-bundled` }));
+    try {
+      const r = run();
+      expect(r.ours).toBeGreaterThan(10);
+      expect(r).toMatchObject({ recording: true, sameTrace: true });
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 });
 
