@@ -21,6 +21,7 @@
  */
 
 import type { Severity } from './alerts.js';
+import { formatNumber } from './number-format.js';
 
 /** The highest a component may score while an alert of that severity belongs to it. */
 export const COMPONENT_CAP: Readonly<Record<Severity, number>> = Object.freeze({ low: 80, medium: 60, high: 40, critical: 10 });
@@ -281,7 +282,5 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** One formatter for every number: `toLocaleString` would build a new one per call. */
-const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-const num = (n: number) => NUMBER.format(n);
+const num = (n: number) => formatNumber(n, 1);
 const pct = (r: number) => `${num(r * 100)}%`;

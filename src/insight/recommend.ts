@@ -1,6 +1,7 @@
 import type { Alert } from './alerts.js';
 import type { SplitSummary } from './breakdown.js';
 import type { CacheHitStats, RouteStats } from './figures.js';
+import { formatNumber } from './number-format.js';
 
 export interface RecommendInput {
   alerts: Alert[];
@@ -83,8 +84,6 @@ export function whereTimeGoes(split: SplitSummary | undefined): string {
   return `${line}.`;
 }
 
-/** One formatter for every number: `toLocaleString` would build a new one per call. */
-const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-const num = (n: number) => NUMBER.format(n);
+const num = (n: number) => formatNumber(n, 1);
 const pct = (r: number) => `${num(Math.round(r * 1000) / 10)}%`;
 const ms = (n: number) => `${num(Math.round(n))} ms`;

@@ -4,6 +4,7 @@ import type { HealthComponentName } from './health.js';
 import { requestThresholdOf, type InsightThresholds } from './options.js';
 import { headroomRatio, type RuntimeFigures } from './runtime.js';
 import type { RollingWindows, WindowSummary } from './window.js';
+import { formatNumber } from './number-format.js';
 
 /** What a rule may read at one evaluation (a snapshot taken by the timer). */
 export interface RuleInput {
@@ -244,7 +245,6 @@ function during(ms: number): string {
   return ms >= 120_000 ? `${num(ms / 60_000)} min` : `${num(Math.round(ms / 1000))} s`;
 }
 
-const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const num = (n: number) => NUMBER.format(Math.round(n));
+const num = (n: number) => formatNumber(Math.round(n), 0);
 const mib = (bytes: number) => num(bytes / 2 ** 20);
 const pctOf = (share: number) => `${num(share * 100)}%`;
