@@ -144,6 +144,23 @@ const sharedApi: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+/**
+ * esbuild gives each of the ~90 bundled modules that import the API its own namespace object:
+ * `__toESM(require_api(),1)` copies every export of the API onto a new object as a getter,
+ * about 4,000 property definitions and closures at every start. They all read the same
+ * module, so one namespace, made on first use, serves them all.
+ */
+function shareApiNamespace(file: string): void {
+  const each = '__toESM(require_api(),1)';
+  const helpers = 'var __toCommonJS=';
+  let code = readFileSync(file, 'utf8');
+  if (code.split(each).length < 3 || code.split(helpers).length !== 2)
+    throw new Error(`tsup.config.ts: ${file} no longer has esbuild's ${each} / ${helpers}; review shareApiNamespace`);
+  code = code.replaceAll(each, '__healthspanApi()');
+  code = code.replace(helpers, `var __healthspanApiNs;var __healthspanApi=()=>__healthspanApiNs??=${each};${helpers}`);
+  writeFileSync(file, code);
+}
+
 // Build-time patches of bundled upstream code: scripts/upstream-patches.mjs.
 
 // Entry files of the vendor bundles, one re-export each (generated: nothing to keep in git).
@@ -201,6 +218,7 @@ export default defineConfig([
     async onSuccess() {
       // Declarations: scripts/build-types.mjs (run after tsup by `npm run build`).
       writeFileSync('dist/index.js', "export * from './index.cjs';\n");
+      shareApiNamespace('dist/index.cjs');
     },
   },
   {
