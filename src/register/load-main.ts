@@ -5,9 +5,12 @@
 // unreadable, rejected by V8, read-only disk — falls back to a plain require. Node's switch
 // for its own compile cache, NODE_DISABLE_COMPILE_CACHE, turns this one off too.
 //
-// The cache file holds the bundle's source next to V8's data, and is used only when that copy
-// equals the bundle byte for byte: a memcmp, where hashing the 660 kB would cost more than
-// node:crypto's load (V8's own check of cached data looks at the source length only).
+// The cache file names the bundle file it was made from by its identity on this machine —
+// device, inode, size and the modification and change times to the nanosecond — and is used
+// only while the bundle has that identity. Any write to the bundle (a reinstall, patch-package,
+// an editor) gives it a new change time, which no user call can set back; V8's own check of
+// cached data looks at the source length only. (It held a copy of the whole source, compared
+// byte for byte: reading and comparing that copy cost more than all the rest of the check.)
 import { createRequire } from 'node:module';
 
 // Built-ins by require, not by import: an ES module import of node:fs makes Node read every
@@ -18,6 +21,7 @@ const Module = builtin('node:module') as typeof import('node:module');
 const os = builtin('node:os') as typeof import('node:os');
 const path = builtin('node:path') as typeof import('node:path');
 const vm = builtin('node:vm') as typeof import('node:vm');
+const { isAscii } = builtin('node:buffer') as typeof import('node:buffer');
 
 type Main = typeof import('../index.js');
 type ModuleInternals = typeof import('node:module') & {
@@ -31,16 +35,25 @@ export function loadMain(fromUrl: string): Main {
   const filename = load.resolve('../index.cjs');
   if (load.cache[filename] || process.env.NODE_DISABLE_COMPILE_CACHE) return load(filename) as Main;
   let bytes: Buffer;
+  let id: string;
   let cacheFile: string | undefined;
-  let cached: Buffer | undefined;
+  let hit: CacheHit | undefined;
   try {
+    // The identity first: after a write between stat and read, the cache made from these bytes
+    // is filed under an identity the bundle no longer has, and never used.
+    id = bundleIdentity(fs.statSync(filename, { bigint: true }));
     bytes = fs.readFileSync(filename);
     cacheFile = cachePath(filename);
-    cached = cacheFile ? cachedDataFor(cacheFile, bytes) : undefined;
+    hit = cacheFile ? cachedDataFor(cacheFile, id) : undefined;
   } catch {
     return load(filename) as Main;
   }
-  const source = bytes.toString('utf8');
+  // esbuild writes ASCII (non-ASCII characters escaped): latin1 is then a plain copy, where
+  // utf8 would validate every byte. Anything else, an edited bundle say, is decoded as utf8.
+  // Whether it is ASCII is stored with the cache, which is only used for the same bundle file.
+  const ascii = hit ? hit.ascii : isAscii(bytes);
+  const source = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
+  const cached = hit?.data;
   const M = Module as ModuleInternals;
   let script: import('node:vm').Script;
   try {
@@ -72,7 +85,7 @@ export function loadMain(fromUrl: string): Main {
     const write = () => {
       if (written) return;
       written = true;
-      writeCache(target, bytes, script);
+      writeCache(target, id, ascii, script);
     };
     setTimeout(write, 2000).unref();
     process.once('exit', write);
@@ -80,8 +93,13 @@ export function loadMain(fromUrl: string): Main {
   return m.exports as Main;
 }
 
-const MAGIC = 0x48534331; // "HSC1"
-const HEADER = 8; // magic, then the source's byte length (uint32 BE each)
+const MAGIC = 0x48534332; // "HSC2"
+const HEADER = 8; // magic, then the identity's byte length (uint32 BE each); then the identity, one byte (1: the bundle is ASCII) and V8's data
+
+/** What identifies the bundle file on this machine, as written in the cache file's header. */
+export function bundleIdentity(st: import('node:fs').BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
 
 /** One cache file per bundle path, Node version and architecture, in a folder of this user's. */
 function cachePath(bundle: string): string | undefined {
@@ -101,27 +119,35 @@ function fnv1a(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** V8's data from a cache file of ours, when the source it was made from is this bundle's. */
-function cachedDataFor(file: string, bundle: Buffer): Buffer | undefined {
+export interface CacheHit {
+  /** V8's data. */
+  data: Buffer;
+  /** The bundle was all ASCII when the cache was made. */
+  ascii: boolean;
+}
+
+/** What a cache file of ours holds, when it was made from the bundle file that has identity `id` now. */
+export function cachedDataFor(file: string, id: string): CacheHit | undefined {
   try {
     const st = fs.statSync(file);
     if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return undefined;
     const data = fs.readFileSync(file);
-    if (data.length <= HEADER + bundle.length || data.readUInt32BE(0) !== MAGIC || data.readUInt32BE(4) !== bundle.length) return undefined;
-    if (!bundle.equals(data.subarray(HEADER, HEADER + bundle.length))) return undefined;
-    return data.subarray(HEADER + bundle.length);
+    if (data.length <= HEADER || data.readUInt32BE(0) !== MAGIC) return undefined;
+    const end = HEADER + data.readUInt32BE(4);
+    if (end + 1 >= data.length || data.toString('latin1', HEADER, end) !== id) return undefined;
+    return { ascii: data[end] === 1, data: data.subarray(end + 1) };
   } catch {
     return undefined;
   }
 }
 
-function writeCache(file: string, bundle: Buffer, script: import('node:vm').Script): void {
+export function writeCache(file: string, id: string, ascii: boolean, script: import('node:vm').Script): void {
   try {
     const header = Buffer.alloc(HEADER);
     header.writeUInt32BE(MAGIC, 0);
-    header.writeUInt32BE(bundle.length, 4);
+    header.writeUInt32BE(id.length, 4);
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, Buffer.concat([header, bundle, script.createCachedData()]), { mode: 0o600 });
+    fs.writeFileSync(tmp, Buffer.concat([header, Buffer.from(id, 'latin1'), Buffer.of(ascii ? 1 : 0), script.createCachedData()]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch {
     // a read-only or full disk: the next start compiles again
