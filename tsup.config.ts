@@ -19,9 +19,24 @@ const define = { __HEALTHSPAN_VERSION__: JSON.stringify(pkg.version) };
 const external = [
   ...Object.keys(pkg.dependencies),
   ...Object.keys(pkg.peerDependencies),
-  // Only @datadog/sketches-js's protobuf serialisation needs it, which we never call.
-  'protobufjs',
 ];
+
+// @datadog/sketches-js (insight's latency quantiles) carries generated protobuf code for its
+// toProto/fromProto, which we never call: 33 kB that every start would parse, and protobufjs
+// with it. Its requires of that code get a stand-in that says so if it is ever reached.
+const sketchesWithoutProto: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'healthspan-sketches-without-proto',
+  setup(build) {
+    build.onResolve({ filter: /\/proto\/compiled$/ }, (args) =>
+      /[\\/]@datadog[\\/]sketches-js[\\/]/.test(args.importer) ? { path: 'compiled', namespace: 'healthspan-no-proto' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-no-proto' }, () => ({
+      loader: 'js',
+      contents:
+        'module.exports = new Proxy({}, { get() { throw new Error("healthspan does not bundle the protobuf serialisation of @datadog/sketches-js"); } });',
+    }));
+  },
+};
 
 // Instrumentation packages needed only once the app loads the module they patch: each goes to
 // dist/vendor/<file>.cjs, so the main bundle (compiled at every start) stays small and an app
@@ -136,7 +151,9 @@ const sharedApi: NonNullable<Options['esbuildPlugins']>[number] = {
         '  const { readFileSync } = require("node:fs");',
         '  const { dirname, join } = require("node:path");',
         '  const installed = join(dirname(require.resolve("@opentelemetry/api")), "..", "package.json");',
-        `  if (JSON.parse(readFileSync(installed, "utf8")).version === ${JSON.stringify(version)}) api = require(${JSON.stringify(path.join(apiDir, 'dist/index.mjs'))});`,
+        // Plain properties, as the installed CommonJS build has: esbuild's namespace of an ES
+        // module is all getters, and the importers' own namespaces would be getters on getters.
+        `  if (JSON.parse(readFileSync(installed, "utf8")).version === ${JSON.stringify(version)}) api = { ...require(${JSON.stringify(path.join(apiDir, 'dist/index.mjs'))}) };`,
         '} catch {}',
         'module.exports = api ?? require("@opentelemetry/api");',
       ].join('\n'),
@@ -207,7 +224,7 @@ export default defineConfig([
     shims: true,
     splitting: false,
     sourcemap: false,
-    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, sharedApi, preferEsm, patchUpstream],
+    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, sharedApi, sketchesWithoutProto, preferEsm, patchUpstream],
     noExternal: ['@opentelemetry/api', /^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/],
     esbuildOptions(options, context) {
       common.esbuildOptions?.(options, context);
