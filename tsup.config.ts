@@ -16,10 +16,7 @@ const define = { __HEALTHSPAN_VERSION__: JSON.stringify(pkg.version) };
 // Everything else — the OpenTelemetry SDK, exporters and contrib instrumentations — is bundled
 // here from our locked, de-duplicated tree: one copy of each, whatever else the app installs.
 // tsup keeps `dependencies` and `peerDependencies` external by default; these are the extras.
-const external = [
-  ...Object.keys(pkg.dependencies),
-  ...Object.keys(pkg.peerDependencies),
-];
+const external = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)];
 
 // @datadog/sketches-js (insight's latency quantiles) carries generated protobuf code for its
 // toProto/fromProto, which we never call: 33 kB that every start would parse, and protobufjs
