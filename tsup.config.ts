@@ -12,10 +12,11 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
 const define = { __HEALTHSPAN_VERSION__: JSON.stringify(pkg.version) };
 
 // What a user installs is `dependencies` (the OpenTelemetry API the app shares with us,
-// import-in-the-middle, whose loader hook files Node loads by name, and keyv) and, when asked for, the optional peers (@grpc/grpc-js, redis).
-// Everything else — the OpenTelemetry SDK, exporters and contrib instrumentations — is bundled
-// here from our locked, de-duplicated tree: one copy of each, whatever else the app installs.
-// tsup keeps `dependencies` and `peerDependencies` external by default; these are the extras.
+// import-in-the-middle, whose lib/register.js the wrappers of its ESM hook import by URL and
+// whose off-thread hook.mjs Node loads by name, and keyv) and, when asked for, the optional
+// peers (@grpc/grpc-js, redis). Everything else — the OpenTelemetry SDK, exporters and
+// contrib instrumentations — is bundled here from our locked, de-duplicated tree: one copy of
+// each, whatever else the app installs. (tsup keeps those external by default too.)
 const external = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)];
 
 // @datadog/sketches-js (insight's latency quantiles) carries generated protobuf code for its
