@@ -60,6 +60,7 @@ function header(suites, newest) {
     '```sh',
     'npm run bench          # every suite, default settings (builds, packs and installs healthspan first)',
     'BENCH_ROUNDS=1 BENCH_DURATION=3 npm run bench   # quick smoke run',
+    'npm run bench:startup  # start-up in instructions (valgrind): bare, healthspan with and without its code cache, upstream; prints a table',
     '```',
     '',
     '| variable | default | meaning |',

@@ -234,7 +234,7 @@ export function renderOverhead(parts) {
       'not loaded before the first request). The added time to first 2xx is compiling and running that bundle (with its ' +
       'code cache: deserialising it) and `start()`; on this machine, where `node -e 0` alone takes 60–80 ms, the uncached ' +
       'start is the larger part over the cached one. Start-up is measured here in milliseconds once per round, so single ' +
-      'rounds move with the machine; the instruction counts in docs/architecture.md (Pay at start only for what the app uses) do not.',
+      'rounds move with the machine; instruction counts do not: `npm run bench:startup` (valgrind, the same tarball in an app folder, `BENCH_BASELINE` too) prints them.',
   );
   out.push('', '### Targets', '', `| target | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
   for (const t of TARGETS) {
