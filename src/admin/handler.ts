@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { liveCaches, untrackedCaches } from '../cache/registry.js';
@@ -153,7 +152,7 @@ function normalisePrefix(p: string): string {
  * `node:crypto` is loaded by the first request that carries a token, not at start-up.
  */
 function tokenMatches(given: string, expected: string): boolean {
-  const { createHash, timingSafeEqual } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const { createHash, timingSafeEqual } = require('node:crypto') as typeof import('node:crypto');
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }

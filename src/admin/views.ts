@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { liveCaches } from '../cache/registry.js';
 import type { Alert } from '../insight/alerts.js';
 import type { LatencyStats } from '../insight/figures.js';
@@ -89,7 +88,7 @@ export function analytics(source: AdminSource, query: URLSearchParams) {
 export function rawMetrics(source: AdminSource) {
   const insight = needInsight(source);
   // Loaded by the first request for these figures, not at start-up.
-  const heap = (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).getHeapStatistics();
+  const heap = (require('node:v8') as typeof import('node:v8')).getHeapStatistics();
   const mem = process.memoryUsage();
   const rt = insight.runtime();
   const figures = (s: LatencyStats | undefined) => s ?? { count: 0 };

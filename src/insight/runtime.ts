@@ -1,10 +1,5 @@
-import { createRequire } from 'node:module';
 import { totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-/** `node:v8` (about 40 internal modules) is loaded by the first evaluation, not at start-up. */
-let v8: typeof import('node:v8') | undefined;
-const heapStats = () => (v8 ??= createRequire(import.meta.url)('node:v8') as typeof import('node:v8'));
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
@@ -94,7 +89,8 @@ export class RuntimeMonitor {
   figures(): RuntimeFigures {
     // The old generation is what runs out: young-generation objects are not counted, and its
     // limit leaves out the young generation's reserve (heap_size_limit includes it).
-    const { getHeapSpaceStatistics, getHeapStatistics } = heapStats();
+    // node:v8 (about 40 internal modules) is loaded by the first evaluation, not at start-up.
+    const { getHeapSpaceStatistics, getHeapStatistics } = require('node:v8') as typeof import('node:v8');
     let young = 0;
     for (const space of getHeapSpaceStatistics()) {
       if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space') young += space.space_used_size;
