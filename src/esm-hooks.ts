@@ -11,7 +11,7 @@
 // The wrappers it generates import `lib/register.js` of the installed package, where the
 // `Hook()` of @opentelemetry/instrumentation registers: package.json pins import-in-the-middle
 // to the version bundled here, so the two halves always match.
-import { createRequire, registerHooks } from 'node:module';
+import { registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 interface IitmHook {
@@ -31,7 +31,7 @@ export function registerEsmHooks(include: string[]): void {
   const { createHook } = require('import-in-the-middle/create-hook.mjs') as { createHook: (meta: { url: string }) => IitmHook };
   // The installed package's root (its index.js), so that `new URL('lib/register.js', url)`
   // names the installed lib/register.js.
-  const installed = createRequire(import.meta.url).resolve('import-in-the-middle');
+  const installed = require.resolve('import-in-the-middle');
   const hook = createHook({ url: pathToFileURL(installed).href });
   hook.applyOptions({ include });
   registerHooks({ resolve: hook.resolveSync, load: hook.loadSync });

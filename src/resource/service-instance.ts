@@ -1,12 +1,12 @@
 import type { DetectedResource, ResourceDetector } from '@opentelemetry/resources';
+import { fillRandom } from '../sdk/id-generator.js';
 
 /**
  * A random (version 4) UUID from `Math.random()`, 32 bits per call: unique per process like
  * `crypto.randomUUID()`, without loading `node:crypto` at start-up for one id.
  */
 export function randomUuid(random: () => number = Math.random): string {
-  const b = Buffer.allocUnsafe(16);
-  for (let i = 0; i < 16; i += 4) b.writeUInt32BE(Math.floor(random() * 0x1_0000_0000), i);
+  const b = fillRandom(Buffer.allocUnsafe(16), random);
   b[6] = (b[6] & 0x0f) | 0x40; // version 4
   b[8] = (b[8] & 0x3f) | 0x80; // variant 10xx (RFC 9562)
   const h = b.toString('hex');

@@ -3,6 +3,12 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace';
 const POOL_BYTES = 4096;
 const TWO_32 = 0x1_0000_0000;
 
+/** Fills `buf` (a multiple of 4 bytes long) with random bytes, 32 bits per call of `random`. */
+export function fillRandom(buf: Buffer, random: () => number = Math.random): Buffer {
+  for (let i = 0; i < buf.length; i += 4) buf.writeUInt32BE(Math.floor(random() * TWO_32), i);
+  return buf;
+}
+
 /**
  * Trace and span ids from a pool of random bytes, refilled 4 kB at a time from
  * `Math.random()` (32 bits per call, as the SDK's own generator takes them). One hex
@@ -26,7 +32,7 @@ export class PooledIdGenerator implements IdGenerator {
   private next(bytes: number): string {
     const pool = this.pool;
     if (this.offset + bytes > POOL_BYTES) {
-      for (let i = 0; i < POOL_BYTES; i += 4) pool.writeUInt32LE(Math.floor(Math.random() * TWO_32), i);
+      fillRandom(pool);
       this.offset = 0;
     }
     const start = this.offset;
