@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { defineConfig, type Options } from 'tsup';
-import { patchUpstream } from './scripts/upstream-patches.mjs';
+import { lazyStandIn, patchUpstream } from './scripts/upstream-patches.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   version: string;
@@ -113,13 +113,11 @@ const iitmHooksInBundle: NonNullable<Options['esbuildPlugins']>[number] = {
       args.importer.startsWith(iitmDir + path.sep) ? { path: args.path, namespace: 'healthspan-iitm-lexer' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'healthspan-iitm-lexer' }, (args) => ({
-      contents: [
-        'let m;',
-        `const load = () => (m ??= require("node:module").createRequire(require.resolve("import-in-the-middle"))(${JSON.stringify(args.path)}));`,
-        'export const parse = (...a) => load().parse(...a);',
-        'export const init = (...a) => load().init(...a);',
-        ...(args.path === 'cjs-module-lexer' ? ['export const initSync = (...a) => load().initSync(...a);'] : []),
-      ].join('\n'),
+      contents: lazyStandIn(`require("node:module").createRequire(require.resolve("import-in-the-middle"))(${JSON.stringify(args.path)})`, {
+        parse: '(...a) => load().parse(...a)',
+        init: '(...a) => load().init(...a)',
+        ...(args.path === 'cjs-module-lexer' ? { initSync: '(...a) => load().initSync(...a)' } : {}),
+      }),
       loader: 'js',
     }));
   },

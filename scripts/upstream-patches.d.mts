@@ -12,4 +12,5 @@ export interface LazyBuiltin {
   exports: Record<string, string>;
 }
 export const LAZY_BUILTINS: LazyBuiltin[];
+export function lazyStandIn(load: string, exports: Record<string, string>): string;
 export const patchUpstream: Plugin;

@@ -64,6 +64,17 @@ export const LAZY_BUILTINS = [
   },
 ];
 
+/**
+ * The source of a module whose exports load a module on first call: `load` is the expression
+ * that loads it (evaluated once), `exports` maps each name to the code of its stand-in, which
+ * calls `load()`.
+ */
+export function lazyStandIn(load, exports) {
+  const lines = ['let m;', `const load = () => (m ??= ${load});`];
+  for (const [name, code] of Object.entries(exports)) lines.push(`export const ${name} = ${code};`);
+  return lines.join('\n');
+}
+
 /** The esbuild plugin that applies {@link PATCHES} (one per file) and {@link LAZY_BUILTINS}. */
 export const patchUpstream = {
   name: 'healthspan-patch-upstream',
@@ -81,9 +92,7 @@ export const patchUpstream = {
     build.onResolve({ filter: /^healthspan-lazy-builtin:\d+$/ }, (args) => ({ path: args.path, namespace: 'healthspan-lazy-builtin' }));
     build.onLoad({ filter: /.*/, namespace: 'healthspan-lazy-builtin' }, (args) => {
       const lazy = LAZY_BUILTINS[Number(args.path.split(':')[1])];
-      const lines = ['let m;', `const load = () => (m ??= require(${JSON.stringify(`node:${lazy.builtin}`)}));`];
-      for (const [name, code] of Object.entries(lazy.exports)) lines.push(`export const ${name} = ${code};`);
-      return { contents: lines.join('\n'), loader: 'js' };
+      return { contents: lazyStandIn(`require(${JSON.stringify(`node:${lazy.builtin}`)})`, lazy.exports), loader: 'js' };
     });
     for (const patch of PATCHES) {
       build.onLoad({ filter: patch.file }, (args) => {
