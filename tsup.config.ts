@@ -51,10 +51,37 @@ export const VENDORED: Record<string, string> = {
   '@fastify/otel': 'fastify-otel',
   '@ioredis/commands': 'ioredis-commands',
 };
+// Upstream packages that a start-up may not need at all: the metrics SDK and its exporters
+// (OTEL_METRICS_EXPORTER=none), the logs SDK (OTEL_LOGS_EXPORTER=none), the OTLP transport and
+// transformer (until the first export), the gRPC exporters (only with the grpc protocol). Each
+// group goes to dist/vendor/<chunk>.cjs, which every start would otherwise parse as part of the
+// main bundle: src/ requires the packages by name, where it needs them, and the build rewrites
+// those requires to the chunk, which evaluates a package on its first require. A chunk takes a
+// package of another chunk from that chunk (one instance of each), and SHARED from the main bundle.
+// src/register/load-main.ts gives chunks the same code cache as the main bundle.
+export const CHUNKS: Record<string, string[]> = {
+  otlp: [
+    '@opentelemetry/otlp-exporter-base',
+    '@opentelemetry/otlp-exporter-base/node-http',
+    '@opentelemetry/otlp-transformer',
+    '@opentelemetry/exporter-trace-otlp-http',
+  ],
+  metrics: [
+    '@opentelemetry/sdk-metrics',
+    '@opentelemetry/exporter-prometheus',
+    '@opentelemetry/exporter-metrics-otlp-http',
+    '@opentelemetry/exporter-metrics-otlp-proto',
+    '@opentelemetry/instrumentation-runtime-node',
+  ],
+  logs: ['@opentelemetry/sdk-logs', '@opentelemetry/exporter-logs-otlp-http', '@opentelemetry/exporter-logs-otlp-proto'],
+  'otlp-grpc': ['@opentelemetry/exporter-trace-otlp-grpc', '@opentelemetry/exporter-metrics-otlp-grpc', '@opentelemetry/exporter-logs-otlp-grpc'],
+};
+const chunkOf = new Map(Object.entries(CHUNKS).flatMap(([chunk, names]) => names.map((name) => [name, chunk] as const)));
+
 // Packages with process-wide state (the require hook singleton, the global error handler) that
 // the vendor files must share with the main bundle instead of carrying a copy: the main bundle
 // publishes them under this symbol before it requires a vendor file (src/vendor-shared.ts).
-const SHARED = ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/instrumentation'];
+const SHARED = ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/instrumentation', '@opentelemetry/resources'];
 export const SHARED_SYMBOL = 'healthspan.vendor.shared';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -66,6 +93,24 @@ const toVendorFiles: NonNullable<Options['esbuildPlugins']>[number] = {
     build.onResolve({ filter: exact(Object.keys(VENDORED)) }, (args) => ({ path: `./vendor/${VENDORED[args.path]}.cjs`, external: true }));
   },
 };
+/** Requires of a chunk's packages, from `from` (the main bundle's folder or dist/vendor/), go to the chunk file. */
+function toChunks(from: 'main' | 'vendor', own?: string): NonNullable<Options['esbuildPlugins']>[number] {
+  return {
+    name: 'healthspan-to-chunks',
+    setup(build) {
+      build.onResolve({ filter: exact([...chunkOf.keys()]) }, (args) => {
+        const chunk = chunkOf.get(args.path);
+        if (chunk === own) return undefined;
+        return { path: args.path, namespace: 'healthspan-chunk', pluginData: { chunk } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'healthspan-chunk' }, (args) => {
+        const file = `${from === 'main' ? './vendor/' : './'}${args.pluginData.chunk}.cjs`;
+        return { contents: `module.exports = require(${JSON.stringify(file)})(${JSON.stringify(args.path)});`, loader: 'js' };
+      });
+      build.onResolve({ filter: /^\.\/.*\.cjs$/, namespace: 'healthspan-chunk' }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
 const fromMainBundle: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'healthspan-shared-from-main',
   setup(build) {
@@ -187,6 +232,13 @@ for (const [name, file] of Object.entries(VENDORED)) {
   writeFileSync(entry, `export * from ${JSON.stringify(name)};\n`);
   vendorEntries[`vendor/${file}`] = entry;
 }
+// A chunk's entry: a function that evaluates one of its packages, by name, on first call.
+const chunkEntries = Object.entries(CHUNKS).map(([chunk, names]) => {
+  const entry = path.join(entryDir, `chunk-${chunk}.cjs`);
+  const cases = names.map((name) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify(name)}),`);
+  writeFileSync(entry, ['const load = {', ...cases, '};', 'module.exports = (name) => load[name]();', ''].join('\n'));
+  return { chunk, entry };
+});
 
 const common: Options = {
   target: 'node22',
@@ -209,6 +261,13 @@ const common: Options = {
   },
 };
 
+// The OTLP exporters `await import('http')`: as a require, so that the bundle and the chunks also
+// run from a vm.Script (src/register/load-main.ts), where import() needs an experimental hook.
+const requiresForImports: Options['esbuildOptions'] = (options, context) => {
+  common.esbuildOptions?.(options, context);
+  options.supported = { ...options.supported, 'dynamic-import': false };
+};
+
 // The implementation ships once, as CommonJS: the ESM entry points re-export it, so an app
 // that mixes `import` and `require` (or preloads with --import and imports 'healthspan')
 // still shares one SDK instance.
@@ -220,14 +279,9 @@ export default defineConfig([
     shims: true,
     splitting: false,
     sourcemap: false,
-    esbuildPlugins: [toVendorFiles, iitmHooksInBundle, sharedApi, sketchesWithoutProto, preferEsm, patchUpstream],
+    esbuildPlugins: [toVendorFiles, toChunks('main'), iitmHooksInBundle, sharedApi, sketchesWithoutProto, preferEsm, patchUpstream],
     noExternal: ['@opentelemetry/api', /^import-in-the-middle\/(create-hook|supports-sync-hooks)\.mjs$/],
-    esbuildOptions(options, context) {
-      common.esbuildOptions?.(options, context);
-      // The OTLP exporters `await import('http')`: as a require, so that the bundle also runs
-      // from a vm.Script (src/register/load-main.ts), where import() needs an experimental hook.
-      options.supported = { ...options.supported, 'dynamic-import': false };
-    },
+    esbuildOptions: requiresForImports,
     async onSuccess() {
       // Declarations: scripts/build-types.mjs (run after tsup by `npm run build`).
       writeFileSync('dist/index.js', "export * from './index.cjs';\n");
@@ -243,6 +297,20 @@ export default defineConfig([
     esbuildPlugins: [fromMainBundle, preferEsm],
     noExternal: ['@opentelemetry/api'],
   },
+  ...chunkEntries.map(
+    ({ chunk, entry }): Options => ({
+      ...common,
+      entry: { [`vendor/${chunk}`]: entry },
+      format: ['cjs'],
+      // import.meta.url (the gRPC exporters' createRequire) as the chunk's own file URL.
+      shims: true,
+      splitting: false,
+      sourcemap: false,
+      esbuildPlugins: [fromMainBundle, toChunks('vendor', chunk), preferEsm, patchUpstream],
+      noExternal: ['@opentelemetry/api'],
+      esbuildOptions: requiresForImports,
+    }),
+  ),
   {
     ...common,
     entry: { 'register/import': 'src/register/import.ts' },

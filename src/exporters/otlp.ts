@@ -8,7 +8,7 @@ import type { OtlpSignalConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { DropCounter } from './dropped.js';
 import { describe } from './batch-queue.js';
-import { createProtobufTraceExporter } from './otlp-proto-trace.js';
+import { createProtobufTraceExporter, createProtobufTraceExporterOnFirstExport } from './otlp-proto-trace.js';
 import { unrefAgentFactory, withUnrefRetries } from './transport.js';
 
 // Exporter packages are required on demand: only the protocol in use pays its start-up cost.
@@ -71,7 +71,10 @@ function exporterOptions(c: OtlpSignalConfig): Record<string, unknown> {
 
 /** @throws MissingPackageError for grpc without @grpc/grpc-js */
 export function createOtlpTraceExporter(c: OtlpSignalConfig): SpanExporter {
-  if (c.protocol === 'http/protobuf') return withUnrefRetries(createProtobufTraceExporter(exporterOptions(c)));
+  if (c.protocol === 'http/protobuf') {
+    const options = exporterOptions(c);
+    return createProtobufTraceExporterOnFirstExport(() => withUnrefRetries(createProtobufTraceExporter(options)));
+  }
   const { OTLPTraceExporter } = TRACE_PACKAGES[c.protocol]();
   return withUnrefRetries(new OTLPTraceExporter(exporterOptions(c)) as SpanExporter);
 }

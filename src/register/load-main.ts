@@ -1,7 +1,8 @@
-// Loads dist/index.cjs for the preload entries, with a V8 code cache of it: compiling the
-// bundle is the largest single cost of starting healthspan, and it is the same work on every
-// start of every process. The cache is our own file, for our own bundle only (the app's
-// modules are not touched), in a folder only this user can write; any problem with it —
+// Loads dist/index.cjs for the preload entries, with a V8 code cache of it and of the files of
+// dist/vendor/ it requires (the chunks of upstream packages it loads on first use, and the
+// contrib instrumentations): compiling the bundle is the largest single cost of starting
+// healthspan, and it is the same work on every start of every process. The cache is our own
+// file, for our own files only (the app's modules are not touched), in a folder only this user can write; any problem with it —
 // unreadable, rejected by V8, read-only disk — falls back to a plain require. Node's switch
 // for its own compile cache, NODE_DISABLE_COMPILE_CACHE, turns this one off too.
 //
@@ -17,7 +18,7 @@ import { createRequire } from 'node:module';
 // export of it, and its `promises` getter loads fs/promises (and the readline it loads).
 const builtin = createRequire(import.meta.url);
 const fs = builtin('node:fs') as typeof import('node:fs');
-const Module = builtin('node:module') as typeof import('node:module');
+const Module = builtin('node:module') as ModuleInternals;
 const os = builtin('node:os') as typeof import('node:os');
 const path = builtin('node:path') as typeof import('node:path');
 const vm = builtin('node:vm') as typeof import('node:vm');
@@ -27,6 +28,7 @@ type Main = typeof import('../index.js');
 type ModuleInternals = typeof import('node:module') & {
   wrap(source: string): string;
   _nodeModulePaths(dir: string): string[];
+  _cache: Record<string, NodeJS.Module | undefined>;
   new (id: string, parent?: unknown): NodeJS.Module & { paths: string[] };
 };
 
@@ -34,63 +36,90 @@ export function loadMain(fromUrl: string): Main {
   const load = createRequire(fromUrl);
   const filename = load.resolve('../index.cjs');
   if (load.cache[filename] || process.env.NODE_DISABLE_COMPILE_CACHE) return load(filename) as Main;
+  return loadCached(filename) as Main;
+}
+
+/**
+ * Runs one of our files (the main bundle, a chunk or vendor file of dist/vendor/) from its code
+ * cache, registered in require.cache as require() would. Its own requires of our files (`./…cjs`)
+ * come here too, so that a chunk loaded on first use (the metrics SDK, say) has a cache as well.
+ */
+function loadCached(filename: string): unknown {
+  const existing = Module._cache[filename];
+  if (existing) return existing.exports;
   let bytes: Buffer;
   let id: string;
   let cacheFile: string | undefined;
   let hit: CacheHit | undefined;
   try {
     // The identity first: after a write between stat and read, the cache made from these bytes
-    // is filed under an identity the bundle no longer has, and never used.
+    // is filed under an identity the file no longer has, and never used.
     id = bundleIdentity(fs.statSync(filename, { bigint: true }));
     bytes = fs.readFileSync(filename);
     cacheFile = cachePath(filename);
     hit = cacheFile ? cachedDataFor(cacheFile, id) : undefined;
   } catch {
-    return load(filename) as Main;
+    return createRequire(filename)(filename);
   }
   // esbuild writes ASCII (non-ASCII characters escaped): latin1 is then a plain copy, where
   // utf8 would validate every byte. Anything else, an edited bundle say, is decoded as utf8.
-  // Whether it is ASCII is stored with the cache, which is only used for the same bundle file.
+  // Whether it is ASCII is stored with the cache, which is only used for the same file.
   const ascii = hit ? hit.ascii : isAscii(bytes);
   const source = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
   const cached = hit?.data;
-  const M = Module as ModuleInternals;
   let script: import('node:vm').Script;
   try {
-    // The bundle has no import() (tsup.config.ts turns them into requires): a vm.Script would
+    // The bundles have no import() (tsup.config.ts turns them into requires): a vm.Script would
     // need an experimental hook for them.
-    script = new vm.Script(M.wrap(source), { filename, cachedData: cached });
+    script = new vm.Script(Module.wrap(source), { filename, cachedData: cached });
   } catch {
-    return load(filename) as Main;
+    return createRequire(filename)(filename);
   }
   // The same registration require() makes, so that the app's require('healthspan') and
   // import 'healthspan' get this instance.
-  const m = new M(filename, undefined);
+  const m = new Module(filename, undefined);
   m.filename = filename;
-  m.paths = M._nodeModulePaths(path.dirname(filename));
-  load.cache[filename] = m;
+  m.paths = Module._nodeModulePaths(path.dirname(filename));
+  Module._cache[filename] = m;
   try {
     const run = script.runInThisContext() as (...args: unknown[]) => void;
-    run.call(m.exports, m.exports, createRequire(filename), m, filename, path.dirname(filename));
+    run.call(m.exports, m.exports, requireFor(filename), m, filename, path.dirname(filename));
     m.loaded = true;
   } catch (err) {
-    delete load.cache[filename];
+    delete Module._cache[filename];
     throw err;
   }
   if (cacheFile && (!cached || script.cachedDataRejected)) {
-    // After start-up, so the functions start-up compiled are in the cache too; at exit at the
-    // latest, so that short-lived processes (CLIs, test runners) get a cache as well.
     const target = cacheFile;
-    let written = false;
-    const write = () => {
-      if (written) return;
-      written = true;
-      writeCache(target, id, ascii, script);
-    };
-    setTimeout(write, 2000).unref();
-    process.once('exit', write);
+    writeLater(() => writeCache(target, id, ascii, script));
   }
-  return m.exports as Main;
+  return m.exports;
+}
+
+/** The `require` of one of our files: Node's, but for our own files, which {@link loadCached} runs. */
+function requireFor(filename: string): NodeJS.Require {
+  const req = createRequire(filename);
+  const dir = path.dirname(filename);
+  const ours = (id: string) => id.startsWith('./') && id.endsWith('.cjs');
+  return Object.assign((id: string) => (ours(id) ? loadCached(path.join(dir, id)) : req(id)), {
+    resolve: req.resolve,
+    cache: req.cache,
+    main: req.main,
+    extensions: req.extensions,
+  }) as NodeJS.Require;
+}
+
+// Cache files are written after start-up (or after the first use of a chunk), so that the
+// functions it compiled are in the cache too; at exit at the latest, so that short-lived
+// processes (CLIs, test runners) get a cache as well.
+const pendingWrites: (() => void)[] = [];
+function writeLater(write: () => void): void {
+  if (pendingWrites.push(write) > 1) return;
+  const flush = () => {
+    for (const w of pendingWrites.splice(0)) w();
+  };
+  setTimeout(flush, 2000).unref();
+  process.once('exit', flush);
 }
 
 const MAGIC = 0x48534332; // "HSC2"
@@ -101,15 +130,23 @@ export function bundleIdentity(st: import('node:fs').BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
-/** One cache file per bundle path, Node version and architecture, in a folder of this user's. */
-function cachePath(bundle: string): string | undefined {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dir = path.join(os.tmpdir(), `healthspan-code-cache-${uid}`);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.statSync(dir);
-  // Someone else's folder, or one others can write to: not ours to trust.
-  if ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
-  return path.join(dir, `${process.version}-${process.arch}-${fnv1a(bundle)}.v8cache`);
+/** One cache file per file path, Node version and architecture, in a folder of this user's. */
+function cachePath(file: string): string | undefined {
+  const dir = cacheDir();
+  return dir && path.join(dir, `${process.version}-${process.arch}-${path.basename(file, '.cjs')}-${fnv1a(file)}.v8cache`);
+}
+
+let checkedDir: string | false | undefined;
+function cacheDir(): string | undefined {
+  if (checkedDir === undefined) {
+    const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+    const dir = path.join(os.tmpdir(), `healthspan-code-cache-${uid}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    // Someone else's folder, or one others can write to: not ours to trust.
+    checkedDir = (typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0 ? false : dir;
+  }
+  return checkedDir || undefined;
 }
 
 /** 32-bit FNV-1a of a short string (a file path: names the cache file, checks nothing). */

@@ -1,13 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  AggregationType,
-  ConsoleMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type IMetricReader,
-  type ViewOptions,
-} from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, MeterProvider, ViewOptions } from '@opentelemetry/sdk-metrics';
+
+type Aggregation = NonNullable<ViewOptions['aggregation']>;
 import { FINE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
 import type { MetricsConfig } from '../config/types.js';
 import type { DropCounter } from '../exporters/dropped.js';
@@ -31,6 +26,10 @@ export function buildMeterProvider(
   resource: Resource,
   o: { dropped: DropCounter; log: Logger; added: readonly IMetricReader[] },
 ): MetricsParts {
+  if (c.exporters.length === 0 && o.added.length === 0) return { provider: undefined, prometheusHandler: undefined };
+  // Required here, not imported: with OTEL_METRICS_EXPORTER=none nothing loads the metrics SDK
+  // (dist/vendor/metrics.cjs, tsup.config.ts CHUNKS).
+  const sdk = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const readers: IMetricReader[] = [];
   let prometheusHandler: RequestHandler | undefined;
   for (const name of c.exporters) {
@@ -44,9 +43,9 @@ export function buildMeterProvider(
       // Our deadline ends a hanging export before the reader's timeout (the interval), so one
       // failure is reported once: by us, with its count, not again as "export timed out".
       const deadline = Math.min(c.exportTimeoutMillis, Math.floor(c.exportIntervalMillis * 0.9));
-      const exporter = otlp ? new CountingMetricExporter(otlp, o.dropped, o.log, c.otlp.endpoint, deadline) : new ConsoleMetricExporter();
+      const exporter = otlp ? new CountingMetricExporter(otlp, o.dropped, o.log, c.otlp.endpoint, deadline) : new sdk.ConsoleMetricExporter();
       readers.push(
-        new PeriodicExportingMetricReader({
+        new sdk.PeriodicExportingMetricReader({
           exporter,
           exportIntervalMillis: c.exportIntervalMillis,
           exportTimeoutMillis: otlp ? c.exportIntervalMillis : Math.min(c.exportTimeoutMillis, c.exportIntervalMillis),
@@ -56,7 +55,7 @@ export function buildMeterProvider(
   }
   readers.push(...o.added);
   if (readers.length === 0) return { provider: undefined, prometheusHandler };
-  return { provider: new MeterProvider({ resource, readers, views: buildViews(c.durationBuckets) }), prometheusHandler };
+  return { provider: new sdk.MeterProvider({ resource, readers, views: buildViews(sdk.AggregationType, c.durationBuckets) }), prometheusHandler };
 }
 
 /** healthspan's own counters about itself: telemetry dropped before export, routes folded into `_other`. */
@@ -83,9 +82,9 @@ export function registerOwnMetrics(meter: Meter, dropped: DropCounter, templater
  * give every semantic-convention duration histogram healthspan's finer buckets. One view per
  * instrument name, so that no instrument is matched twice (which would export it twice).
  */
-function buildViews(buckets: MetricsConfig['durationBuckets']): ViewOptions[] {
+function buildViews(AggregationType: typeof import('@opentelemetry/sdk-metrics').AggregationType, buckets: MetricsConfig['durationBuckets']): ViewOptions[] {
   const fine = buckets === 'fine';
-  const histogram = (boundaries: number[]) => ({ type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM as const, options: { boundaries } });
+  const histogram = (boundaries: number[]): Aggregation => ({ type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries } });
   return [
     // DbProcessor records db.client.operation.duration for every client, with db.query.summary;
     // PgPoolInstrumentation the pool metrics. The official instrumentations' own copies go.
@@ -94,7 +93,7 @@ function buildViews(buckets: MetricsConfig['durationBuckets']): ViewOptions[] {
       '@opentelemetry/instrumentation-mysql2',
       '@opentelemetry/instrumentation-redis',
       '@opentelemetry/instrumentation-ioredis',
-    ].map((meterName) => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP as const } })),
+    ].map((meterName): ViewOptions => ({ meterName, instrumentName: 'db.client.*', aggregation: { type: AggregationType.DROP } })),
     {
       // http and undici both record this metric, with different descriptions; one
       // description avoids a conflict warning on every start.

@@ -97,37 +97,47 @@ describe('start-up, as a user app gets it', () => {
     '  http.get("http://127.0.0.1:" + server.address().port + "/", (res) => {',
     '    res.resume().on("end", () => {',
     '      const builtins = process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13));',
-    '      console.log(JSON.stringify({ builtins, files: Object.keys(require.cache).length }));',
+    '      const ours = Object.keys(require.cache).filter((f) => f.includes("/node_modules/healthspan/dist/")).map((f) => f.split("/node_modules/healthspan/dist/")[1]);',
+    '      console.log(JSON.stringify({ builtins, files: Object.keys(require.cache).length, ours }));',
     '      server.close();',
     '    });',
     '  });',
     '});',
   ].join('\n');
 
+  // Which of our files a start loads: the main bundle, and of dist/vendor/ only the chunks of
+  // what is configured (tsup.config.ts CHUNKS): the metrics SDK for Prometheus, the logs SDK and
+  // its OTLP exporter for alert log records. The OTLP transport of the traces loads with the
+  // first export, after the first request.
   it.each([
-    ['--import', 'metrics off', 'none'],
-    ['--require', 'Prometheus metrics', 'prometheus'],
-  ])('with %s and %s, the first request is served without crypto, zlib, v8, fs/promises or readline, and under 150 module files', (flag, _what, metrics) => {
-    writeFileSync(path.join(app, 'first-request.cjs'), `${APP}\n`);
-    const r = spawnSync(process.execPath, [flag, 'healthspan/register', 'first-request.cjs'], {
-      cwd: app,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        TMPDIR: mkdtempSync(path.join(base, 'tmp-')),
-        OTEL_METRICS_EXPORTER: metrics,
-        HEALTHSPAN_PROMETHEUS_SERVE: 'false',
-        OTEL_LOGS_EXPORTER: 'none',
-        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
-        HEALTHSPAN_SHUTDOWN_TIMEOUT: '200',
-      },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const { builtins, files } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { builtins: string[]; files: number };
-    expect(builtins).toContain('http');
-    for (const unused of ['crypto', 'zlib', 'v8', 'internal/fs/promises', 'internal/readline/interface']) expect(builtins).not.toContain(unused);
-    expect(files).toBeLessThan(150);
-  });
+    ['--import', 'metrics and logs off', 'none', 'none', ['index.cjs']],
+    ['--require', 'Prometheus metrics', 'prometheus', 'none', ['index.cjs', 'register/require.cjs', 'vendor/metrics.cjs']],
+    ['--import', 'alert log records', 'none', 'otlp', ['index.cjs', 'vendor/logs.cjs', 'vendor/metrics.cjs', 'vendor/otlp.cjs']],
+  ])(
+    'with %s and %s, the first request is served without crypto, zlib, v8, fs/promises or readline, under 150 module files, and only the chunks it uses',
+    (flag, _what, metrics, logs, chunks) => {
+      writeFileSync(path.join(app, 'first-request.cjs'), `${APP}\n`);
+      const r = spawnSync(process.execPath, [flag, 'healthspan/register', 'first-request.cjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          TMPDIR: mkdtempSync(path.join(base, 'tmp-')),
+          OTEL_METRICS_EXPORTER: metrics,
+          HEALTHSPAN_PROMETHEUS_SERVE: 'false',
+          OTEL_LOGS_EXPORTER: logs,
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+          HEALTHSPAN_SHUTDOWN_TIMEOUT: '200',
+        },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const { builtins, files, ours } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { builtins: string[]; files: number; ours: string[] };
+      expect(builtins).toContain('http');
+      for (const unused of ['crypto', 'zlib', 'v8', 'internal/fs/promises', 'internal/readline/interface']) expect(builtins).not.toContain(unused);
+      expect(files).toBeLessThan(150);
+      expect(ours.sort()).toEqual(chunks);
+    },
+  );
 });
 
 describe('the OpenTelemetry API, shared with the app', () => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixture, runScript } from './child.ts';
 
-// The preload compiles dist/index.cjs from a V8 code cache of its own (src/register/load-main.ts).
+// The preload compiles dist/index.cjs, and the files of dist/vendor/ it loads, from a V8 code
+// cache of its own (src/register/load-main.ts).
 let tmp: string;
 beforeEach(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'healthspan-cc-'));
@@ -36,22 +37,29 @@ async function runLazyApp(extra: Record<string, string> = {}) {
 }
 
 describe('the code cache of the bundle', () => {
-  it('is written by the first start (at exit for a short process) and used as it is by the next', async () => {
-    await runLazyApp();
-    expect(files()).toHaveLength(1);
-    const file = path.join(dir(), files()[0]);
+  it('is written by the first start (at exit for a short process) and used as it is by the next, for each file loaded', async () => {
+    // Prometheus metrics (not served): the start loads the metrics chunk of dist/vendor/.
+    const metrics = { OTEL_METRICS_EXPORTER: 'prometheus', HEALTHSPAN_PROMETHEUS_SERVE: 'false' };
+    await runLazyApp(metrics);
+    // The main bundle, the metrics chunk, and the pg instrumentation that the app's require('pg') loaded.
+    const names = files().sort();
+    expect(names.map((f) => f.replace(/^v[\d.]+-[a-z0-9]+-(.+)-[0-9a-f]{8}\.v8cache$/, '$1'))).toEqual(['index', 'instrumentation-pg', 'metrics']);
     expect(statSync(dir()).mode & 0o777).toBe(0o700);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    const first = statSync(file);
-    await runLazyApp();
+    const first = names.map((f) => statSync(path.join(dir(), f)));
+    for (const st of first) expect(st.mode & 0o777).toBe(0o600);
+    await runLazyApp(metrics);
     // Accepted by V8: not written again.
-    expect(statSync(file).mtimeMs).toBe(first.mtimeMs);
-    expect(statSync(file).ino).toBe(first.ino);
+    expect(files().sort()).toEqual(names);
+    names.forEach((f, i) => {
+      const st = statSync(path.join(dir(), f));
+      expect(st.mtimeMs).toBe(first[i]!.mtimeMs);
+      expect(st.ino).toBe(first[i]!.ino);
+    });
   });
 
   it('is replaced when V8 rejects it, and the app runs as usual', async () => {
     await runLazyApp();
-    const file = path.join(dir(), files()[0]);
+    const file = path.join(dir(), files().find((f) => f.includes('-index-'))!);
     writeFileSync(file, Buffer.alloc(4096, 7));
     await runLazyApp();
     expect(readFileSync(file).equals(Buffer.alloc(4096, 7))).toBe(false);

@@ -8,7 +8,7 @@ import { encodeSpan, encodeTraceRequest } from '../../src/exporters/otlp-trace-e
 import { DropCounter } from '../../src/exporters/dropped.js';
 import { ExportSpanProcessor } from '../../src/exporters/span-processor.js';
 import { Logger } from '../../src/log.js';
-import { createProtobufTraceExporter, takesEncodedSpans } from '../../src/exporters/otlp-proto-trace.js';
+import { createProtobufTraceExporter, createProtobufTraceExporterOnFirstExport, takesEncodedSpans } from '../../src/exporters/otlp-proto-trace.js';
 import { decodeOtlpProtobuf, startOtlpReceiver, type OtlpReceiver } from '../../scripts/dev/otlp-receiver.mjs';
 
 const upstream = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -288,5 +288,52 @@ describe('createProtobufTraceExporter (http/protobuf with the one-pass encoder)'
       attributes: { 'db.system.name': 'postgresql' },
     });
     await exporter.shutdown();
+  });
+});
+
+describe('createProtobufTraceExporterOnFirstExport (the OTLP transport loaded when the first batch leaves)', () => {
+  const export_ = (exporter: { export: (s: ReadableSpan[], cb: (r: { code: number; error?: Error }) => void) => void }, spans: ReadableSpan[]) =>
+    new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(spans, resolve));
+
+  it('makes the exporter at the first export, once, and delivers through it; takes encoded spans', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    let made = 0;
+    const exporter = createProtobufTraceExporterOnFirstExport(() => {
+      made++;
+      return createProtobufTraceExporter({ url: `${receiver.url}/v1/traces` });
+    });
+    expect(takesEncodedSpans(exporter)).toBe(true);
+    await exporter.forceFlush!();
+    expect(made).toBe(0);
+    const { provider, spans } = recorder();
+    provider.getTracer('scope').startSpan('first').end();
+    expect((await export_(exporter, spans())).code).toBe(0);
+    provider.getTracer('scope').startSpan('second').end();
+    expect((await export_(exporter, spans().slice(1))).code).toBe(0);
+    expect(made).toBe(1);
+    expect((await receiver.waitForSpans(2)).map((s) => s.name).sort()).toEqual(['first', 'second']);
+    await exporter.shutdown();
+  });
+
+  it('makes nothing when shut down before any export', async () => {
+    let made = 0;
+    const exporter = createProtobufTraceExporterOnFirstExport(() => {
+      made++;
+      return new InMemorySpanExporter();
+    });
+    await exporter.shutdown();
+    expect(made).toBe(0);
+  });
+
+  it('answers a failed export, with the error, when the exporter cannot be made', async () => {
+    const exporter = createProtobufTraceExporterOnFirstExport(() => {
+      throw new Error('no transport');
+    });
+    const { provider, spans } = recorder();
+    provider.getTracer('scope').startSpan('lost').end();
+    const result = await export_(exporter, spans());
+    expect(result.code).toBe(1);
+    expect(result.error?.message).toBe('no transport');
   });
 });
