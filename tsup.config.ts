@@ -111,14 +111,22 @@ function toChunks(from: 'main' | 'vendor', own?: string): NonNullable<Options['e
     },
   };
 }
+// A SHARED package in a vendor file is an ES module of named constants, copied from the main
+// bundle's instance when the vendor file loads: the vendor file's code then reads them as plain
+// variables. (A CommonJS `module.exports = <instance>` would be read through esbuild's
+// namespace getters, one closure per name sharing one megamorphic `from[key]`: 2 % of the CPU
+// the pg instrumentation's file used per query.) Their exports are bindings that never change.
 const fromMainBundle: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'healthspan-shared-from-main',
   setup(build) {
     build.onResolve({ filter: exact(SHARED) }, (args) => ({ path: args.path, namespace: 'healthspan-shared' }));
-    build.onLoad({ filter: /.*/, namespace: 'healthspan-shared' }, (args) => ({
-      contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(SHARED_SYMBOL)})][${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'healthspan-shared' }, async (args) => {
+      const names = Object.keys(await import(args.path)).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
+      const lines = [`const m = globalThis[Symbol.for(${JSON.stringify(SHARED_SYMBOL)})][${JSON.stringify(args.path)}];`];
+      for (const n of names) lines.push(`export const ${n} = m.${n};`);
+      lines.push('export default m;');
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
   },
 };
 
@@ -206,7 +214,7 @@ const sharedApi: NonNullable<Options['esbuildPlugins']>[number] = {
  * esbuild gives each of the ~90 bundled modules that import the API its own namespace object:
  * `__toESM(require_api(),1)` copies every export of the API onto a new object as a getter,
  * about 4,000 property definitions and closures at every start. They all read the same
- * module, so one namespace, made on first use, serves them all.
+ * module, so one namespace, made on first use, serves them all, with the values themselves.
  */
 function shareApiNamespace(file: string): void {
   const each = '__toESM(require_api(),1)';
@@ -215,7 +223,9 @@ function shareApiNamespace(file: string): void {
   if (code.split(each).length < 3 || code.split(helpers).length !== 2)
     throw new Error(`tsup.config.ts: ${file} no longer has esbuild's ${each} / ${helpers}; review shareApiNamespace`);
   code = code.replaceAll(each, '__healthspanApi()');
-  code = code.replace(helpers, `var __healthspanApiNs;var __healthspanApi=()=>__healthspanApiNs??=${each};${helpers}`);
+  // Plain properties (the API's exports never change), not __toESM's getters: one closure per
+  // name that all share one megamorphic `from[key]`, on every `context.active()` and `trace.getSpan()`.
+  code = code.replace(helpers, `var __healthspanApiNs;var __healthspanApi=()=>__healthspanApiNs??=((m)=>({...m,default:m}))(require_api());${helpers}`);
   writeFileSync(file, code);
 }
 
