@@ -229,7 +229,9 @@ export function renderOverhead(parts) {
       'for the metrics and insight.',
     '',
     '**What the start-up is, and what "modules" counts.** healthspan is one bundled file (`dist/index.cjs`) plus the ' +
-      'installed `import-in-the-middle` entry, so `require.cache` holds a handful of files; the Node built-ins it needs are ' +
+      'installed `import-in-the-middle` entry and the files of `dist/vendor/` that the configuration uses (none here, with ' +
+      'metrics and logs off; the OTLP transport loads at the first export, a contrib instrumentation when the app loads ' +
+      'its library), so `require.cache` holds a handful of files; the Node built-ins it needs are ' +
       'not in that count (test/package/install.test.ts checks that `crypto`, `zlib`, `v8`, `fs/promises` and `readline` are ' +
       'not loaded before the first request). The added time to first 2xx is compiling and running that bundle (with its ' +
       'code cache: deserialising it) and `start()`; on this machine, where `node -e 0` alone takes 60–80 ms, the uncached ' +
