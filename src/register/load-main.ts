@@ -35,7 +35,8 @@ type ModuleInternals = typeof import('node:module') & {
 export function loadMain(fromUrl: string): Main {
   const load = createRequire(fromUrl);
   const filename = load.resolve('../index.cjs');
-  if (load.cache[filename] || process.env.NODE_DISABLE_COMPILE_CACHE) return load(filename) as Main;
+  // loadCached returns the registered instance when the app already required it.
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return load(filename) as Main;
   return loadCached(filename) as Main;
 }
 

@@ -1,8 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { IMetricReader, MeterProvider, ViewOptions } from '@opentelemetry/sdk-metrics';
-
-type Aggregation = NonNullable<ViewOptions['aggregation']>;
 import { FINE_DURATION_BUCKETS, HTTP_DURATION_BUCKETS } from '../../instrumentations/shared/buckets.js';
 import type { MetricsConfig } from '../config/types.js';
 import type { DropCounter } from '../exporters/dropped.js';
@@ -12,6 +10,8 @@ import type { RouteTemplater } from '../http/route.js';
 import type { Logger } from '../log.js';
 import { METRIC_EXPORTER_DROPPED, METRIC_HTTP_ROUTES_FOLDED, SCOPE_NAME } from '../semconv.js';
 import { optionalExporter } from './optional-exporter.js';
+
+type Aggregation = NonNullable<ViewOptions['aggregation']>;
 
 export interface MetricsParts {
   /** The MeterProvider, or undefined when no reader is configured (nor added). */
