@@ -2,8 +2,8 @@ import type { Plugin } from 'esbuild';
 
 export interface UpstreamPatch {
   file: RegExp;
-  from: string;
-  to: string;
+  /** Each `from` must occur exactly once in the file; replaced by `to`, in order. */
+  edits: { from: string; to: string }[];
 }
 export const PATCHES: UpstreamPatch[];
 export interface LazyBuiltin {

@@ -8,24 +8,62 @@ import { readFileSync } from 'node:fs';
 
 export const PATCHES = [
   {
-    // @opentelemetry/core 3.1 `isAnyValue` allocates a WeakSet (for cycle detection) for every
-    // attribute value the SDK validates, strings and numbers included: three times per
-    // attribute of a span started with attributes. Primitives answer before the WeakSet is made.
     file: /@opentelemetry[\\/]core[\\/]dist[\\/]common[\\/]attributes\.mjs$/,
-    from: 'function isAnyValue(val) {\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
-    to: 'function isAnyValue(val) {\n\tconst t = typeof val;\n\tif (t === "string" || t === "number" || t === "boolean") return true;\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
+    edits: [
+      {
+        // @opentelemetry/core 3.1 `isAnyValue` allocates a WeakSet (for cycle detection) for every
+        // attribute value the SDK validates, strings and numbers included: three times per
+        // attribute of a span started with attributes. Primitives answer before the WeakSet is made.
+        from: 'function isAnyValue(val) {\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
+        to: 'function isAnyValue(val) {\n\tconst t = typeof val;\n\tif (t === "string" || t === "number" || t === "boolean") return true;\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}',
+      },
+      {
+        // `cleanAttributesInternal` (every span started with attributes) walks
+        // `Object.entries(inAttributes)`: an array per attribute and one for the list. The same
+        // own enumerable keys, in the same order, read one by one.
+        from: '\tfor (const [key, val] of Object.entries(inAttributes)) {\n',
+        to: '\tfor (const key of Object.keys(inAttributes)) {\n\t\tconst val = inAttributes[key];\n',
+      },
+    ],
   },
   {
-    // @opentelemetry/sdk-trace 2.x `Tracer.startSpan` cleans the attributes twice: without
-    // limits for the sampler, then with the span limits after merging what the sampler added.
-    // When the sampler added nothing and the limits cannot change anything (no value length
-    // limit, no more attributes than the count limit), the second pass would copy the same
-    // valid values into a new object: it is skipped.
     file: /@opentelemetry[\\/]sdk-trace[\\/]dist[\\/]Tracer\.mjs$/,
-    from: '\t\tconst attrsData2 = cleanAttributes(Object.assign(attributes, samplingResult.attributes), this._spanLimits);',
-    to:
-      '\t\tconst attrsData2 = samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity && Object.keys(attributes).length <= this._spanLimits.attributeCountLimit' +
-      ' ? { attributes, droppedAttributesCount: 0 } : cleanAttributes(Object.assign(attributes, samplingResult.attributes), this._spanLimits);',
+    edits: [
+      {
+        // @opentelemetry/sdk-trace 2.x `Tracer.startSpan` cleans the attributes twice: without
+        // limits for the sampler, then with the span limits after merging what the sampler added.
+        // When the sampler added nothing and the limits cannot change anything (no value length
+        // limit, no more attributes than the count limit), the second pass would copy the same
+        // valid values into a new object: it is skipped.
+        from: '\t\tconst attrsData2 = cleanAttributes(Object.assign(attributes, samplingResult.attributes), this._spanLimits);',
+        to:
+          '\t\tconst attrsData2 = samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity && Object.keys(attributes).length <= this._spanLimits.attributeCountLimit' +
+          ' ? { attributes, droppedAttributesCount: 0 } : cleanAttributes(Object.assign(attributes, samplingResult.attributes), this._spanLimits);',
+      },
+      {
+        // The SDK's own span metrics (`otel.sdk.span.started`, `.live`) go to the meter of the
+        // TracerProvider's `meterProvider`, the API's no-op meter when none is given (as here).
+        // Per span they still build two attribute objects and an end-of-span closure for that
+        // no-op meter. With the no-op meter, startSpan does nothing and returns no closure (the
+        // span calls it only if there is one).
+        from: '\t\tthis._tracerMetrics = new TracerMetrics(meter);',
+        to: '\t\tthis._tracerMetrics = meter === api.createNoopMeter() ? { startSpan() {} } : new TracerMetrics(meter);',
+      },
+    ],
+  },
+  {
+    file: /@opentelemetry[\\/]sdk-trace[\\/]dist[\\/]Span\.mjs$/,
+    edits: [
+      {
+        // The SpanImpl constructor reads the clock three times: Date.now() and performance.now()
+        // for the start, then `_getTime(now)` reads performance.now() again only to tell an epoch
+        // time from a performance-relative one, which `now` (just read from Date.now()) always is
+        // past. Without a start time given, the start is that `now`, in milliseconds, as
+        // `_getTime` makes it.
+        from: '\t\tthis.startTime = this._getTime(opts.startTime ?? now);',
+        to: '\t\tthis.startTime = opts.startTime == null && now > this._performanceStartTime ? millisToHrTime(now) : this._getTime(opts.startTime ?? now);',
+      },
+    ],
   },
 ];
 
@@ -75,7 +113,7 @@ export function lazyStandIn(load, exports) {
   return lines.join('\n');
 }
 
-/** The esbuild plugin that applies {@link PATCHES} (one per file) and {@link LAZY_BUILTINS}. */
+/** The esbuild plugin that applies {@link PATCHES} (one entry per file, its edits in order) and {@link LAZY_BUILTINS}. */
 export const patchUpstream = {
   name: 'healthspan-patch-upstream',
   setup(build) {
@@ -96,10 +134,13 @@ export const patchUpstream = {
     });
     for (const patch of PATCHES) {
       build.onLoad({ filter: patch.file }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        if (!source.includes(patch.from))
-          throw new Error(`scripts/upstream-patches.mjs: the code a build-time patch replaces is no longer in ${args.path}; review PATCHES`);
-        return { contents: source.replace(patch.from, patch.to), loader: 'js' };
+        let source = readFileSync(args.path, 'utf8');
+        for (const { from, to } of patch.edits) {
+          if (source.split(from).length !== 2)
+            throw new Error(`scripts/upstream-patches.mjs: the code a build-time patch replaces is no longer in ${args.path} once; review PATCHES`);
+          source = source.replace(from, to);
+        }
+        return { contents: source, loader: 'js' };
       });
     }
   },

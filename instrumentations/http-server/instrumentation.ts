@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, createNoopMeter, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 import { HTTP_DURATION_BUCKETS } from '../shared/buckets.js';
@@ -14,6 +14,11 @@ const STATE = Symbol('healthspan.http.server.state');
 
 interface RequestState {
   span: Span;
+  /**
+   * performance.now() at the start, only for a span that records no duration of its own
+   * (non-recording) while the duration metric is on; otherwise NaN (the metric takes the
+   * span's duration: two clock reads fewer per request).
+   */
   start: number;
   method: string;
   scheme: string;
@@ -38,7 +43,11 @@ type On = (this: unknown, event: string | symbol, listener: (...args: unknown[])
  * Outgoing requests stay with the official HttpInstrumentation.
  */
 export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
-  private duration!: Histogram;
+  // `declare`: set by _updateMetricInstruments, which the base constructor calls; a class field
+  // would be defined again (undefined) after super() returns.
+  private declare duration: Histogram;
+  /** False while the meter is the API's no-op one: the duration metric is then not computed. */
+  private declare recordsDuration: boolean;
 
   constructor(config: HttpServerInstrumentationConfig = {}) {
     super('healthspan-http-server', VERSION, config);
@@ -50,6 +59,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
       description: 'Duration of HTTP server requests.',
       advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
     });
+    this.recordsDuration = this.meter !== createNoopMeter();
   }
 
   protected init() {
@@ -123,7 +133,8 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     const span = this.tracer.startSpan(spanName(method), { kind: SpanKind.SERVER, attributes }, parent);
     const rpc: RPCMetadata = { type: RPCType.HTTP, span };
     const ctx = setRPCMetadata(trace.setSpan(parent, span), rpc);
-    const state: RequestState = { span, start: performance.now(), method, scheme, path, protocol: req.httpVersion, rpc, done: false, owner: this };
+    const start = this.recordsDuration && !span.isRecording() ? performance.now() : Number.NaN;
+    const state: RequestState = { span, start, method, scheme, path, protocol: req.httpVersion, rpc, done: false, owner: this };
     (req as Carrier)[CONTEXT] = ctx;
     (res as Carrier)[CONTEXT] = ctx;
     (res as Carrier)[STATE] = state;
@@ -180,7 +191,12 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     }
     if (errorType !== undefined) span.setAttribute('error.type', errorType);
     span.end();
+    if (!this.recordsDuration) return;
 
+    // The SDK's span measured the same interval (performance.now() at start and end).
+    const spanDuration = (span as { duration?: [number, number] }).duration;
+    const seconds = Number.isNaN(state.start) ? (spanDuration ? spanDuration[0] + spanDuration[1] / 1e9 : undefined) : (performance.now() - state.start) / 1000;
+    if (seconds === undefined) return;
     const metricAttributes: Attributes = {
       'http.request.method': state.method,
       'url.scheme': state.scheme,
@@ -189,7 +205,7 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     };
     if (route !== undefined) metricAttributes['http.route'] = route;
     if (errorType !== undefined) metricAttributes['error.type'] = errorType;
-    this.duration.record((performance.now() - state.start) / 1000, metricAttributes);
+    this.duration.record(seconds, metricAttributes);
   }
 }
 

@@ -79,12 +79,12 @@ function classes(exports: WsExports | undefined): { server?: WsClass; socket?: W
  * makes the CLIENT span and injects `traceparent`, so both sides join one trace.
  */
 export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConfig> {
-  private active!: UpDownCounter;
-  private duration!: Histogram;
-  private messages!: Counter;
-  private size!: Histogram;
-  private errors!: Counter;
-  private capped!: Counter;
+  private declare active: UpDownCounter;
+  private declare duration: Histogram;
+  private declare messages: Counter;
+  private declare size: Histogram;
+  private declare errors: Counter;
+  private declare capped: Counter;
 
   constructor(config: WsInstrumentationConfig = {}) {
     super('healthspan-ws', VERSION, config);

@@ -6,7 +6,7 @@ import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { HttpServerInstrumentation } from '../../instrumentations/http-server/index.js';
 
 const spans = new InMemorySpanExporter();
@@ -174,6 +174,27 @@ describe('HttpServerInstrumentation', () => {
       'error.type': '503',
     });
     expect((point.value as { count: number }).count).toBe(1);
+    // The duration recorded is the span's own (no clock reads of its own).
+    expect((point.value as { sum: number }).sum).toBe(span.duration[0] + span.duration[1] / 1e9);
+  });
+
+  it('records the duration metric of a request whose span does not record (sampled out)', async () => {
+    instrumentation.setTracerProvider(new TracerProvider({ sampler: new AlwaysOffSampler() }));
+    try {
+      await (await fetch(`${base}/unsampled/7`)).text();
+    } finally {
+      instrumentation.setTracerProvider(provider);
+    }
+    await reader.forceFlush();
+    const point = metricExporter
+      .getMetrics()
+      .at(-1)!
+      .scopeMetrics.flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === 'http.server.request.duration')!
+      .dataPoints.find((p) => p.attributes['http.route'] === '/unsampled/:id')!;
+    expect((point.value as { count: number }).count).toBe(1);
+    expect((point.value as { sum: number }).sum).toBeGreaterThan(0);
+    expect(serverSpans()).toEqual([]);
   });
 
   it('normalizes unknown methods to _OTHER, keeps the original, and names the span HTTP <route>', async () => {

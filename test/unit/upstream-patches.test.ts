@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { SamplingDecision, SpanKind, context, type Attributes } from '@opentelemetry/api';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { SamplingDecision, SpanKind, context, type Attributes, type TimeInput } from '@opentelemetry/api';
 import { PATCHES, patchUpstream } from '../../scripts/upstream-patches.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -39,33 +39,35 @@ async function load<T>(pkg: string, patched: boolean): Promise<{ module: T; sour
   return { module: (await import(pathToFileURL(file).href)) as T, source };
 }
 
-/** The package bundled with its patch (whose code `marker` is) and without. */
-async function loadBoth<T>(pkg: string, marker: string): Promise<{ plain: T; patched: T }> {
+/** The package bundled with its patches (whose code the `markers` are) and without. */
+async function loadBoth<T>(pkg: string, ...markers: string[]): Promise<{ plain: T; patched: T }> {
   const p = await load<T>(pkg, true);
-  expect(p.source).toContain(marker);
+  for (const marker of markers) expect(p.source).toContain(marker);
   return { patched: p.module, plain: (await load<T>(pkg, false)).module };
 }
 
 describe('the build-time patches', () => {
   it('each replace code that is still in the installed upstream package, exactly once', () => {
-    const files: Record<string, string> = {
-      core: 'node_modules/@opentelemetry/core/dist/common/attributes.mjs',
-      tracer: 'node_modules/@opentelemetry/sdk-trace/dist/Tracer.mjs',
-    };
-    expect(PATCHES).toHaveLength(2);
-    for (const [i, file] of [files.core, files.tracer].entries()) {
+    const files = ['node_modules/@opentelemetry/core/dist/common/attributes.mjs', 'node_modules/@opentelemetry/sdk-trace/dist/Tracer.mjs'];
+    expect(PATCHES.map((p) => p.edits.length)).toEqual([2, 2, 1]);
+    for (const [i, file] of files.entries()) {
       const patch = PATCHES[i]!;
       expect(patch.file.test(path.join(root, file))).toBe(true);
-      expect(readFileSync(path.join(root, file), 'utf8').split(patch.from)).toHaveLength(2);
+      const source = readFileSync(path.join(root, file), 'utf8');
+      for (const edit of patch.edits) expect(source.split(edit.from)).toHaveLength(2);
     }
   });
 });
 
-describe('the isAnyValue patch (@opentelemetry/core)', () => {
+describe('the attribute patches (@opentelemetry/core)', () => {
   let plain: Core;
   let patched: Core;
   beforeAll(async () => {
-    ({ plain, patched } = await loadBoth<Core>('@opentelemetry/core', 'if (t === "string" || t === "number" || t === "boolean") return true;'));
+    ({ plain, patched } = await loadBoth<Core>(
+      '@opentelemetry/core',
+      'if (t === "string" || t === "number" || t === "boolean") return true;',
+      'for (const key of Object.keys(inAttributes)) {',
+    ));
   });
 
   it('answers as upstream for every kind of value', () => {
@@ -93,6 +95,39 @@ describe('the isAnyValue patch (@opentelemetry/core)', () => {
     ];
     expect(values.map((v) => patched.isAnyValue(v))).toEqual(values.map((v) => plain.isAnyValue(v)));
     expect(values.map((v) => patched.isAttributeValue(v))).toEqual(values.map((v) => plain.isAttributeValue(v)));
+  });
+
+  it('cleans attributes as upstream: the same keys in the same order, values, dropped counts', () => {
+    class WithInherited {
+      own = 'o';
+    }
+    Object.defineProperty(WithInherited.prototype, 'inherited', { value: 'i', enumerable: true });
+    const hidden = { shown: 1 };
+    Object.defineProperty(hidden, 'hidden', { value: 2, enumerable: false });
+    const inputs: unknown[] = [
+      undefined,
+      null,
+      'not an object',
+      {},
+      { b: 'x', a: 1, 2: 'numeric key first', ok: true, list: ['p', 'q'], nested: { k: [1] }, bytes: new Uint8Array([1]) },
+      { '': 'empty key', u: undefined, f: () => 1, sym: Symbol('s'), big: 10n, n: null, mixed: [1, 'two'], long: 'abcdefgh' },
+      Object.assign(Object.create(null), { x: 1 }),
+      new WithInherited(),
+      hidden,
+      { [Symbol('symbol key')]: 1, s: 's' },
+      Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, i])),
+    ];
+    for (const limits of [
+      { attributeCountLimit: Infinity, attributeValueLengthLimit: Infinity },
+      { attributeCountLimit: 3, attributeValueLengthLimit: 4 },
+    ]) {
+      for (const input of inputs) {
+        const ours = patched.cleanAttributes(input as Attributes, limits);
+        const theirs = plain.cleanAttributes(input as Attributes, limits);
+        expect(ours).toEqual(theirs);
+        expect(Object.keys(ours.attributes ?? {})).toEqual(Object.keys(theirs.attributes ?? {}));
+      }
+    }
   });
 });
 
@@ -155,6 +190,105 @@ describe('the startSpan attributes patch (@opentelemetry/sdk-trace)', () => {
       // The patched build skips the copy only where it cannot change anything.
       expect(ours.sameObject).toBe(c.skipsSecondPass);
       expect(theirs.sameObject).toBe(false);
+    });
+  }
+});
+
+describe('the span metrics patch (@opentelemetry/sdk-trace)', () => {
+  let plain: SdkTrace;
+  let patched: SdkTrace;
+  beforeAll(async () => {
+    ({ plain, patched } = await loadBoth<SdkTrace>('@opentelemetry/sdk-trace', 'this._tracerMetrics = meter === api.createNoopMeter() ?'));
+  });
+
+  /** `otel.sdk.span.*` points after two spans (one sampled, one dropped) and one ended, with a real meter. */
+  async function spanMetrics(sdk: SdkTrace) {
+    const { MeterProvider, InMemoryMetricExporter, PeriodicExportingMetricReader, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    let call = 0;
+    const provider = new sdk.TracerProvider({
+      meterProvider,
+      sampler: { shouldSample: () => ({ decision: call++ === 0 ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }) },
+    });
+    const tracer = provider.getTracer('t');
+    const sampled = tracer.startSpan('sampled', {}, context.active());
+    tracer.startSpan('dropped', {}, context.active()).end();
+    sampled.end();
+    await reader.forceFlush();
+    const points = exporter
+      .getMetrics()
+      .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+      .flatMap((m) => m.dataPoints.map((p) => ({ name: m.descriptor.name, attributes: p.attributes, value: p.value })));
+    await meterProvider.shutdown();
+    return points.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+
+  it('records the same span metrics as upstream with a real meter', async () => {
+    const ours = await spanMetrics(patched);
+    expect(ours).toEqual(await spanMetrics(plain));
+    expect(ours.find((p) => p.name === 'otel.sdk.span.started' && p.attributes['otel.span.sampling_result'] === 'DROP')?.value).toBe(1);
+    expect(ours.find((p) => p.name === 'otel.sdk.span.live')?.value).toBe(0);
+  });
+
+  it('with the no-op meter, makes no per-span metrics work and spans end as upstream', () => {
+    for (const sdk of [patched, plain]) {
+      const exporter = new sdk.InMemorySpanExporter();
+      const provider = new sdk.TracerProvider({ spanProcessors: [new sdk.SimpleSpanProcessor({ exporter })] });
+      const tracer = provider.getTracer('t') as unknown as { _tracerMetrics: { startSpan(p: unknown, d: SamplingDecision): unknown } };
+      const end = tracer._tracerMetrics.startSpan(undefined, SamplingDecision.RECORD_AND_SAMPLED);
+      expect(typeof end).toBe(sdk === patched ? 'undefined' : 'function');
+      (tracer as unknown as ReturnType<typeof provider.getTracer>).startSpan('s', {}, context.active()).end();
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['s']);
+    }
+  });
+});
+
+describe('the span start time patch (@opentelemetry/sdk-trace)', () => {
+  let plain: SdkTrace;
+  let patched: SdkTrace;
+  beforeAll(async () => {
+    ({ plain, patched } = await loadBoth<SdkTrace>(
+      '@opentelemetry/sdk-trace',
+      'opts.startTime == null && now > this._performanceStartTime ? millisToHrTime(now)',
+    ));
+  });
+
+  /** A span's start and end times, with the clocks fixed, and how often performance.now() was read. */
+  function timed(sdk: SdkTrace, startTime: TimeInput | undefined) {
+    const dateNow = vi.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
+    let perf = 5_000.25;
+    const perfNow = vi.spyOn(performance, 'now').mockImplementation(() => perf);
+    try {
+      const exporter = new sdk.InMemorySpanExporter();
+      const provider = new sdk.TracerProvider({ spanProcessors: [new sdk.SimpleSpanProcessor({ exporter })] });
+      const span = provider.getTracer('t').startSpan('s', { startTime }, context.active());
+      const reads = perfNow.mock.calls.length;
+      perf += 12.5;
+      span.end();
+      const [finished] = exporter.getFinishedSpans();
+      return { startTime: finished!.startTime, endTime: finished!.endTime, readsAtStart: reads };
+    } finally {
+      dateNow.mockRestore();
+      perfNow.mockRestore();
+    }
+  }
+
+  const starts: [string, TimeInput | undefined][] = [
+    ['none', undefined],
+    ['epoch milliseconds', 1_765_000_000_001.5],
+    ['performance-relative milliseconds', 4_000.75],
+    ['a Date', new Date(1_765_000_000_002)],
+    ['an HrTime', [1_765_000_000, 3]],
+  ];
+  for (const [name, startTime] of starts) {
+    it(`gives the span the same start and end as upstream: start time ${name}`, () => {
+      const ours = timed(patched, startTime);
+      const theirs = timed(plain, startTime);
+      expect({ startTime: ours.startTime, endTime: ours.endTime }).toEqual({ startTime: theirs.startTime, endTime: theirs.endTime });
+      // One clock read fewer at the start when no start time is given.
+      expect(ours.readsAtStart).toBe(startTime === undefined ? theirs.readsAtStart - 1 : theirs.readsAtStart);
     });
   }
 });
