@@ -45,9 +45,9 @@ type On = (this: unknown, event: string | symbol, listener: (...args: unknown[])
 export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
   // `declare`: set by _updateMetricInstruments, which the base constructor calls; a class field
   // would be defined again (undefined) after super() returns.
-  private declare duration: Histogram;
+  declare private duration: Histogram;
   /** False while the meter is the API's no-op one: the duration metric is then not computed. */
-  private declare recordsDuration: boolean;
+  declare private recordsDuration: boolean;
 
   constructor(config: HttpServerInstrumentationConfig = {}) {
     super('healthspan-http-server', VERSION, config);

@@ -40,8 +40,8 @@ export class PgPoolInstrumentation extends InstrumentationBase<PgPoolInstrumenta
   private readonly live = new Set<PoolInfo>();
   /** Pools seen past `maxPools`: not observed, only counted. */
   untracked = 0;
-  private declare waitTime: Histogram;
-  private declare timeouts: Counter;
+  declare private waitTime: Histogram;
+  declare private timeouts: Counter;
 
   constructor(config: PgPoolInstrumentationConfig = {}) {
     super('healthspan-pg-pool', VERSION, config);

@@ -79,12 +79,12 @@ function classes(exports: WsExports | undefined): { server?: WsClass; socket?: W
  * makes the CLIENT span and injects `traceparent`, so both sides join one trace.
  */
 export class WsInstrumentation extends InstrumentationBase<WsInstrumentationConfig> {
-  private declare active: UpDownCounter;
-  private declare duration: Histogram;
-  private declare messages: Counter;
-  private declare size: Histogram;
-  private declare errors: Counter;
-  private declare capped: Counter;
+  declare private active: UpDownCounter;
+  declare private duration: Histogram;
+  declare private messages: Counter;
+  declare private size: Histogram;
+  declare private errors: Counter;
+  declare private capped: Counter;
 
   constructor(config: WsInstrumentationConfig = {}) {
     super('healthspan-ws', VERSION, config);

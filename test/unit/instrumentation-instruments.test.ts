@@ -12,7 +12,10 @@ const fieldsOf = (o: object, names: string[]) => Object.fromEntries(names.map((n
 
 describe('metric instruments right after construction', () => {
   it('http server: the duration histogram, and whether it records', () => {
-    expect(fieldsOf(new HttpServerInstrumentation({ enabled: false }), ['duration', 'recordsDuration'])).toEqual({ duration: 'object', recordsDuration: 'boolean' });
+    expect(fieldsOf(new HttpServerInstrumentation({ enabled: false }), ['duration', 'recordsDuration'])).toEqual({
+      duration: 'object',
+      recordsDuration: 'boolean',
+    });
   });
 
   it('ws: every instrument', () => {
