@@ -1,6 +1,6 @@
 // The load generator, in a process of its own (pinned next to the sink, away from the
 // server). Talks to the orchestrator over IPC:
-//   ← { type: 'run', id, url, connections, duration, expectBody }
+//   ← { type: 'run', id, url, connections, duration | amount, expectBody }  (amount: a number of requests)
 //   → { type: 'result', id, result }   (a summary of autocannon's result)
 import autocannon from 'autocannon';
 
@@ -27,7 +27,7 @@ process.on('message', async (msg) => {
     const result = await autocannon({
       url: msg.url,
       connections: msg.connections,
-      duration: msg.duration,
+      ...(msg.amount === undefined ? { duration: msg.duration } : { amount: msg.amount }),
       expectBody: msg.expectBody,
       timeout: 10,
     });

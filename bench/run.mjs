@@ -56,7 +56,11 @@ async function main() {
   };
   const only = readOnly();
   const plan = suites
-    .map((suite) => ({ suite, parts: suite.parts.filter((p) => !only || only.includes(p) || only.includes(suite.id)) }))
+    .map((suite) => ({
+      suite,
+      // A suite marked onlyWhenAsked (instructions: valgrind, slow) runs only when BENCH_ONLY names it or a part.
+      parts: suite.parts.filter((p) => (only ? only.includes(p) || only.includes(suite.id) : !suite.onlyWhenAsked)),
+    }))
     .filter((p) => p.parts.length > 0);
 
   const pinning = detectPinning();
