@@ -15,7 +15,7 @@
 // survival is what makes V8 grow the young generation (the largest part of the added RSS).
 import type { Attributes, AttributeValue, Link, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import { FIXED32, FIXED64, LEN, VARINT, Writer } from './protobuf-writer.js';
+import { FIXED32, FIXED64, LEN, MAX_CACHED_KEYS, VARINT, Writer } from './protobuf-writer.js';
 
 // Span.flags bits (trace.proto, SpanFlags).
 const FLAGS_HAS_IS_REMOTE = 0x100;
@@ -239,17 +239,77 @@ function writeLink(w: Writer, link: Link & { droppedAttributesCount?: number }):
   w.end(l);
 }
 
+/**
+ * The last primitive value encoded for each attribute key, with its KeyValue body (key and
+ * value fields): most attributes of a service repeat from span to span (method, scheme,
+ * server address, status code, db system, query summary...), and copying ~30 bytes is about a
+ * third of encoding them anew. Bounded like the key cache; a value that changes only costs a
+ * copy of its body into the slot, no allocation.
+ */
+interface CachedKeyValue {
+  value: string | number | boolean;
+  /** Body bytes, `length` of them used (0: nothing cached yet). */
+  body: Buffer;
+  length: number;
+}
+const KEY_VALUES = new Map<string, CachedKeyValue>();
+/** Bodies longer than this are not cached (and so always below 128: a one-byte length). */
+const MAX_CACHED_BODY = 96;
+
+/**
+ * True when a for-in over a plain object can only see its own keys: Object.prototype holds
+ * no enumerable property (nothing added one). Checked per call, by a for-in over an empty object.
+ */
+function noInheritedEnumerables(): boolean {
+  for (const _ in EMPTY) return false;
+  return true;
+}
+const EMPTY = {};
+
 function writeAttributes(w: Writer, attributes: Attributes, field: number): void {
+  const proto = Object.getPrototypeOf(attributes);
+  const ownOnly = (proto === Object.prototype || proto === null) && noInheritedEnumerables();
   for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
+    if (!ownOnly && !Object.hasOwn(attributes, key)) continue;
+    const value = attributes[key];
+    const type = typeof value;
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') {
+      w.tag(field, LEN);
+      const kv = w.begin(1);
+      w.key(key);
+      w.tag(2, LEN);
+      const v = w.begin(1);
+      writeAnyValue(w, value);
+      w.end(v);
+      w.end(kv);
+      continue;
+    }
+    const primitive = value as string | number | boolean;
+    let cached = KEY_VALUES.get(key);
     w.tag(field, LEN);
+    if (cached !== undefined && cached.value === primitive && cached.length > 0) {
+      w.shortBytes(cached.body, cached.length);
+      continue;
+    }
     const kv = w.begin(1);
+    const start = w.pos;
     w.key(key);
     w.tag(2, LEN);
     const v = w.begin(1);
-    writeAnyValue(w, attributes[key]);
+    writeAnyValue(w, primitive);
     w.end(v);
+    const n = w.pos - start;
     w.end(kv);
+    if (n > MAX_CACHED_BODY) continue;
+    if (cached === undefined) {
+      if (KEY_VALUES.size >= MAX_CACHED_KEYS) continue;
+      cached = { value: primitive, body: Buffer.allocUnsafeSlow(MAX_CACHED_BODY), length: 0 };
+      KEY_VALUES.set(key, cached);
+    }
+    // The body ends where the writer is now (its one-byte length did not move it).
+    w.buf.copy(cached.body, 0, w.pos - n, w.pos);
+    cached.value = primitive;
+    cached.length = n;
   }
 }
 

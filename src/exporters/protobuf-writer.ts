@@ -12,7 +12,7 @@ export const FIXED32 = 5;
 // Strings up to this length are copied by a JS loop; longer ones by the native UTF-8 writer.
 const SHORT_STRING = 48;
 // Attribute keys are a small set of constants in practice; past this many, keys are encoded each time.
-const MAX_CACHED_KEYS = 1024;
+export const MAX_CACHED_KEYS = 1024;
 const KEYS = new Map<string, Buffer>();
 
 const HEX = new Int8Array(128).fill(-1);
@@ -168,6 +168,16 @@ export class Writer {
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) buf[p++] = encoded[i]!;
+    this.pos = p;
+  }
+
+  /** `n` (< 128) bytes of `bytes`, length-delimited: what a cached KeyValue body is written with. */
+  shortBytes(bytes: Uint8Array, n: number): void {
+    this.ensure(n + 1);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = n;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
     this.pos = p;
   }
 

@@ -174,6 +174,39 @@ describe('encodeTraceRequest', () => {
     expectSameBytes([fake]);
   });
 
+  it('writes the same bytes while attribute values repeat, change, change type, outgrow the cache, nest, or are NaN and -0', () => {
+    const { provider, spans } = recorder();
+    const base = spans;
+    provider.getTracer('t').startSpan('s').end();
+    const real = base()[0]!;
+    const withAttributes = (attributes: Record<string, unknown>) => Object.create(real, { attributes: { value: attributes } }) as ReadableSpan;
+    const sequence = [
+      { a: 'x', n: 1, b: true, f: 1.5, z: 0 },
+      { a: 'x', n: 1, b: true, f: 1.5, z: 0 },
+      { a: 'x', n: 2, b: true, f: 1.5, z: -0 },
+      { a: 'y', n: '2', b: false, f: Number.NaN, z: '0' },
+      { a: 'y', n: '2', b: false, f: Number.NaN, z: '0' },
+      { a: 'y'.repeat(200), n: 2, b: 'true', nested: { a: 'x', n: 1, deeper: { a: 'y' } } },
+      { a: 'x', n: 1, nested: { a: 'y', n: '2' }, b: true, list: ['x', 1] },
+      { a: 'é', n: 2 ** 40, b: true, f: -1.5 },
+      { a: 'é', n: 2 ** 40, b: true, f: -1.5 },
+      { a: 'x', n: 1, b: true, f: 1.5, z: 0 },
+    ].map(withAttributes);
+    // One by one (the cache carries over from call to call), then all in one request.
+    for (const span of sequence) expectSameBytes([span]);
+    expectSameBytes(sequence);
+    // A plain object, one without a prototype, and one whose prototype gained an enumerable key.
+    expectSameBytes([withAttributes(Object.assign(Object.create(null), { a: 'x', n: 1 }))]);
+    Object.defineProperty(Object.prototype, 'polluted', { value: 'inherited', enumerable: true, configurable: true, writable: true });
+    try {
+      expectSameBytes([withAttributes({ a: 'x', n: 1 })]);
+      expect(ours([withAttributes({ a: 'x' })]).includes(Buffer.from('polluted'))).toBe(false);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expectSameBytes([withAttributes({ a: 'x', n: 1 })]);
+  });
+
   it('encodes start and end times exactly, to the nanosecond, across the 64-bit range of dates', () => {
     const { provider, spans } = recorder();
     provider.getTracer('t').startSpan('s').end();
