@@ -143,7 +143,14 @@ export function summarizeInstructions(runs) {
   const rows = names.map((name) => {
     const values = per(name);
     const value = median(values);
-    return { name, value, range: range(values), added: name === 'bare' || bare === undefined ? undefined : value - bare, valid: values.length, runs: runs.filter((r) => r.contender === name).length };
+    return {
+      name,
+      value,
+      range: range(values),
+      added: name === 'bare' || bare === undefined ? undefined : value - bare,
+      valid: values.length,
+      runs: runs.filter((r) => r.contender === name).length,
+    };
   });
   const upstream = rows.find((r) => r.name === 'upstream')?.added;
   for (const r of rows) r.ratio = r.added !== undefined && upstream ? r.added / upstream : undefined;
@@ -164,7 +171,13 @@ function renderInstructions(parts) {
     const rows = summarizeInstructions(p.data.runs);
     const d = p.result.machine.date.slice(0, 16).replace('T', ' ');
     const conns = p.data.runs[0]?.connections ?? ENDPOINTS[part.replace(SUFFIX, '')]?.connections ?? p.result.settings.connections;
-    out.push('', `### \`${part}\``, '', `${d} UTC · Node ${p.result.machine.node} · ${p.data.rounds ?? p.result.settings.rounds} round(s) · ${conns} connections · raw results: ${p.file}`, '');
+    out.push(
+      '',
+      `### \`${part}\``,
+      '',
+      `${d} UTC · Node ${p.result.machine.node} · ${p.data.rounds ?? p.result.settings.rounds} round(s) · ${conns} connections · raw results: ${p.file}`,
+      '',
+    );
     out.push('| contender | instructions/request (min–max) | added | vs upstream’s added | valid runs |', '|---|--:|--:|--:|--:|');
     for (const r of rows) {
       const k = (v) => (v === undefined ? '' : `${fmt(v / 1000, 1)} k`);
@@ -174,7 +187,13 @@ function renderInstructions(parts) {
       );
     }
   }
-  if (first) out.push('', `Versions: ${Object.entries(first.data.versions ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  if (first)
+    out.push(
+      '',
+      `Versions: ${Object.entries(first.data.versions ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+    );
   return out.join('\n');
 }
 

@@ -46,6 +46,23 @@ async function loadBoth<T>(pkg: string, ...markers: string[]): Promise<{ plain: 
   return { patched: p.module, plain: (await load<T>(pkg, false)).module };
 }
 
+// Each package bundled once with its patches (each marker is one of them) and once without.
+let coreBuilds: { plain: Core; patched: Core };
+let traceBuilds: { plain: SdkTrace; patched: SdkTrace };
+beforeAll(async () => {
+  coreBuilds = await loadBoth<Core>(
+    '@opentelemetry/core',
+    'if (t === "string" || t === "number" || t === "boolean") return true;',
+    'for (const key of Object.keys(inAttributes)) {',
+  );
+  traceBuilds = await loadBoth<SdkTrace>(
+    '@opentelemetry/sdk-trace',
+    'samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity',
+    'this._tracerMetrics = meter === api.createNoopMeter() ?',
+    'opts.startTime == null && now > this._performanceStartTime ? millisToHrTime(now)',
+  );
+});
+
 describe('the build-time patches', () => {
   it('each replace code that is still in the installed upstream package, exactly once', () => {
     const files = ['node_modules/@opentelemetry/core/dist/common/attributes.mjs', 'node_modules/@opentelemetry/sdk-trace/dist/Tracer.mjs'];
@@ -60,16 +77,6 @@ describe('the build-time patches', () => {
 });
 
 describe('the attribute patches (@opentelemetry/core)', () => {
-  let plain: Core;
-  let patched: Core;
-  beforeAll(async () => {
-    ({ plain, patched } = await loadBoth<Core>(
-      '@opentelemetry/core',
-      'if (t === "string" || t === "number" || t === "boolean") return true;',
-      'for (const key of Object.keys(inAttributes)) {',
-    ));
-  });
-
   it('answers as upstream for every kind of value', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
@@ -93,8 +100,8 @@ describe('the attribute patches (@opentelemetry/core)', () => {
       10n,
       cyclic,
     ];
-    expect(values.map((v) => patched.isAnyValue(v))).toEqual(values.map((v) => plain.isAnyValue(v)));
-    expect(values.map((v) => patched.isAttributeValue(v))).toEqual(values.map((v) => plain.isAttributeValue(v)));
+    expect(values.map((v) => coreBuilds.patched.isAnyValue(v))).toEqual(values.map((v) => coreBuilds.plain.isAnyValue(v)));
+    expect(values.map((v) => coreBuilds.patched.isAttributeValue(v))).toEqual(values.map((v) => coreBuilds.plain.isAttributeValue(v)));
   });
 
   it('cleans attributes as upstream: the same keys in the same order, values, dropped counts', () => {
@@ -122,8 +129,8 @@ describe('the attribute patches (@opentelemetry/core)', () => {
       { attributeCountLimit: 3, attributeValueLengthLimit: 4 },
     ]) {
       for (const input of inputs) {
-        const ours = patched.cleanAttributes(input as Attributes, limits);
-        const theirs = plain.cleanAttributes(input as Attributes, limits);
+        const ours = coreBuilds.patched.cleanAttributes(input as Attributes, limits);
+        const theirs = coreBuilds.plain.cleanAttributes(input as Attributes, limits);
         expect(ours).toEqual(theirs);
         expect(Object.keys(ours.attributes ?? {})).toEqual(Object.keys(theirs.attributes ?? {}));
       }
@@ -132,15 +139,6 @@ describe('the attribute patches (@opentelemetry/core)', () => {
 });
 
 describe('the startSpan attributes patch (@opentelemetry/sdk-trace)', () => {
-  let plain: SdkTrace;
-  let patched: SdkTrace;
-  beforeAll(async () => {
-    ({ plain, patched } = await loadBoth<SdkTrace>(
-      '@opentelemetry/sdk-trace',
-      'samplingResult.attributes == null && this._spanLimits.attributeValueLengthLimit === Infinity',
-    ));
-  });
-
   /** What a span started by each build holds, and what its sampler was given. */
   function started(sdk: SdkTrace, opts: { samplerAdds?: Attributes; spanLimits?: Record<string, number>; attributes: Attributes }) {
     const seen: Attributes[] = [];
@@ -184,8 +182,8 @@ describe('the startSpan attributes patch (@opentelemetry/sdk-trace)', () => {
 
   for (const c of cases) {
     it(`gives the span the same attributes and dropped count as upstream: ${c.name}`, () => {
-      const ours = started(patched, c.opts);
-      const theirs = started(plain, c.opts);
+      const ours = started(traceBuilds.patched, c.opts);
+      const theirs = started(traceBuilds.plain, c.opts);
       expect({ attributes: ours.attributes, dropped: ours.dropped }).toEqual({ attributes: theirs.attributes, dropped: theirs.dropped });
       // The patched build skips the copy only where it cannot change anything.
       expect(ours.sameObject).toBe(c.skipsSecondPass);
@@ -195,12 +193,6 @@ describe('the startSpan attributes patch (@opentelemetry/sdk-trace)', () => {
 });
 
 describe('the span metrics patch (@opentelemetry/sdk-trace)', () => {
-  let plain: SdkTrace;
-  let patched: SdkTrace;
-  beforeAll(async () => {
-    ({ plain, patched } = await loadBoth<SdkTrace>('@opentelemetry/sdk-trace', 'this._tracerMetrics = meter === api.createNoopMeter() ?'));
-  });
-
   /** `otel.sdk.span.*` points after two spans (one sampled, one dropped) and one ended, with a real meter. */
   async function spanMetrics(sdk: SdkTrace) {
     const { MeterProvider, InMemoryMetricExporter, PeriodicExportingMetricReader, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
@@ -226,19 +218,19 @@ describe('the span metrics patch (@opentelemetry/sdk-trace)', () => {
   }
 
   it('records the same span metrics as upstream with a real meter', async () => {
-    const ours = await spanMetrics(patched);
-    expect(ours).toEqual(await spanMetrics(plain));
+    const ours = await spanMetrics(traceBuilds.patched);
+    expect(ours).toEqual(await spanMetrics(traceBuilds.plain));
     expect(ours.find((p) => p.name === 'otel.sdk.span.started' && p.attributes['otel.span.sampling_result'] === 'DROP')?.value).toBe(1);
     expect(ours.find((p) => p.name === 'otel.sdk.span.live')?.value).toBe(0);
   });
 
   it('with the no-op meter, makes no per-span metrics work and spans end as upstream', () => {
-    for (const sdk of [patched, plain]) {
+    for (const sdk of [traceBuilds.patched, traceBuilds.plain]) {
       const exporter = new sdk.InMemorySpanExporter();
       const provider = new sdk.TracerProvider({ spanProcessors: [new sdk.SimpleSpanProcessor({ exporter })] });
       const tracer = provider.getTracer('t') as unknown as { _tracerMetrics: { startSpan(p: unknown, d: SamplingDecision): unknown } };
       const end = tracer._tracerMetrics.startSpan(undefined, SamplingDecision.RECORD_AND_SAMPLED);
-      expect(typeof end).toBe(sdk === patched ? 'undefined' : 'function');
+      expect(typeof end).toBe(sdk === traceBuilds.patched ? 'undefined' : 'function');
       (tracer as unknown as ReturnType<typeof provider.getTracer>).startSpan('s', {}, context.active()).end();
       expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['s']);
     }
@@ -246,15 +238,6 @@ describe('the span metrics patch (@opentelemetry/sdk-trace)', () => {
 });
 
 describe('the span start time patch (@opentelemetry/sdk-trace)', () => {
-  let plain: SdkTrace;
-  let patched: SdkTrace;
-  beforeAll(async () => {
-    ({ plain, patched } = await loadBoth<SdkTrace>(
-      '@opentelemetry/sdk-trace',
-      'opts.startTime == null && now > this._performanceStartTime ? millisToHrTime(now)',
-    ));
-  });
-
   /** A span's start and end times, with the clocks fixed, and how often performance.now() was read. */
   function timed(sdk: SdkTrace, startTime: TimeInput | undefined) {
     const dateNow = vi.spyOn(Date, 'now').mockReturnValue(1_765_000_000_123);
@@ -284,8 +267,8 @@ describe('the span start time patch (@opentelemetry/sdk-trace)', () => {
   ];
   for (const [name, startTime] of starts) {
     it(`gives the span the same start and end as upstream: start time ${name}`, () => {
-      const ours = timed(patched, startTime);
-      const theirs = timed(plain, startTime);
+      const ours = timed(traceBuilds.patched, startTime);
+      const theirs = timed(traceBuilds.plain, startTime);
       expect({ startTime: ours.startTime, endTime: ours.endTime }).toEqual({ startTime: theirs.startTime, endTime: theirs.endTime });
       // One clock read fewer at the start when no start time is given.
       expect(ours.readsAtStart).toBe(startTime === undefined ? theirs.readsAtStart - 1 : theirs.readsAtStart);
