@@ -71,7 +71,7 @@ async function main() {
   const ctx = { root, pinning, app, log: (line) => console.log(line) };
   const estimate = plan.reduce((sum, p) => sum + p.suite.estimateSeconds(opts, p.parts, ctx), 0);
   console.log(
-    `bench: ${plan.map((p) => `${p.suite.id} (${p.parts.join(', ')})`).join('; ')}; ` +
+    `bench: ${plan.map((p) => `${p.suite.id} (${p.parts.join(', ')})${p.suite.describeLoad ? `: ${p.suite.describeLoad(opts)}` : ''}`).join('; ')}; ` +
       `${opts.rounds} round(s) × ${opts.durationS} s (+${opts.warmupS} s warm-up) at ${opts.connections} connections`,
   );
   console.log(

@@ -204,6 +204,11 @@ export const instructionsSuite = {
   /** Not part of a plain `npm run bench`: only when BENCH_ONLY names the suite or a part. */
   onlyWhenAsked: true,
 
+  /** Its own load, for the plan line of bench/run.mjs (the other figures there are the timed suites'). */
+  describeLoad(opts) {
+    return `${roundsOf(opts)} round(s) of ${WARMUP_REQUESTS} uncounted + ${MEASURED_REQUESTS} counted requests`;
+  },
+
   estimateSeconds(opts, parts, ctx) {
     return roundsOf(opts) * parts.length * contenders(ctx).length * PER_RUN_S;
   },
