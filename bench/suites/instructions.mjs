@@ -5,7 +5,8 @@
 // optimised the hot paths by then), collection is switched on for MEASURED requests and the
 // count dumped. Instructions are not time: a cache miss counts as one. The overhead suite's
 // CPU time stays the figure the targets are judged on; this one says whether a difference
-// between two runs of it is the code or the machine.
+// between two runs of it is the code or the machine. `healthspan-insight-off` (HEALTHSPAN_INSIGHT=false)
+// counts what insight adds, against the insight suite's target.
 //
 // Runs only when asked (BENCH_ONLY=instructions, or one of its parts): valgrind runs the
 // server about 50 times slower, and the suite takes about a minute per server.
@@ -16,6 +17,7 @@ import { startHelper } from '../lib/helper-process.mjs';
 import { logStderrOnce, startServer } from '../lib/server.mjs';
 import { fmt, median, range } from '../lib/stats.mjs';
 import { readVersion } from '../lib/build.mjs';
+import { TARGET_FRACTION } from './insight.mjs';
 import { ENDPOINTS, UPSTREAM_DETECTORS, checkPostgres, contenderCwd, serverEnv, settledCount } from './overhead.mjs';
 
 /** Requests before counting starts, and requests counted. */
@@ -32,8 +34,11 @@ const PER_RUN_S = 75;
 const DEFAULT_ROUNDS = 2;
 const roundsOf = (opts) => (process.env.BENCH_ROUNDS ? opts.rounds : DEFAULT_ROUNDS);
 
+/** healthspan with `HEALTHSPAN_INSIGHT=false`: what insight adds, counted (the insight suite's CPU time cannot resolve 5 %). */
+const INSIGHT_OFF = 'healthspan-insight-off';
+
 function contenders(ctx) {
-  return ['bare', 'healthspan', ...(ctx.app?.baselineDir ? ['healthspan-before'] : []), 'upstream'];
+  return ['bare', 'healthspan', INSIGHT_OFF, ...(ctx.app?.baselineDir ? ['healthspan-before'] : []), 'upstream'];
 }
 
 // Valgrind and callgrind_control meet through FIFOs named by this prefix; its default lives in
@@ -83,6 +88,7 @@ async function measureOnce({ endpoint, contender, round, opts, ctx, sink, loadge
   const run = { round, endpoint: part, contender, valid: false, warmupRequests: WARMUP_REQUESTS, measuredRequests: MEASURED_REQUESTS };
   const extra = contender === 'upstream' ? { OTEL_NODE_RESOURCE_DETECTORS: UPSTREAM_DETECTORS } : {};
   if (contender.startsWith('healthspan')) extra.TMPDIR = mkdtempSync(path.join(ctx.app.base, 'tmp-'));
+  if (contender === INSIGHT_OFF) extra.HEALTHSPAN_INSIGHT = 'false';
   let server;
   try {
     server = await startServer({
@@ -157,14 +163,24 @@ export function summarizeInstructions(runs) {
   return rows;
 }
 
+/** What insight adds, from a part's rows: instructions per request, and the fraction of the count with insight off. */
+export function insightShare(rows) {
+  const on = rows.find((r) => r.name === 'healthspan')?.value;
+  const off = rows.find((r) => r.name === INSIGHT_OFF)?.value;
+  if (!Number.isFinite(on) || !Number.isFinite(off) || off <= 0) return undefined;
+  return { added: on - off, fraction: (on - off) / off };
+}
+
 function renderInstructions(parts) {
   const out = [];
   const first = Object.values(parts)[0];
   out.push(
     'Added CPU per request counted in instructions (`valgrind --tool=callgrind` on the server, the same packed tarball in the same app folder): ' +
       `each server answers ${fmt(WARMUP_REQUESTS)} requests uncounted, then ${fmt(MEASURED_REQUESTS)} counted (every thread of the process: V8's compiler and GC threads included). ` +
-      'Counts of one build repeat within about 2 %, whatever else the machine does, where the CPU time per request of the overhead suite moved by a third between machines of the same kind. ' +
+      'Counts of one build repeat within a few per cent (the min–max column; JIT and GC timing differ from run to run), whatever else the machine does, where the CPU time per request of the overhead suite moved by a third between machines of the same kind. ' +
       'Instructions are not time (a cache miss counts as one instruction): the targets are judged on CPU time above; this says whether a change between two runs is the code or the machine. ' +
+      '`healthspan-insight-off` is the same start with `HEALTHSPAN_INSIGHT=false`: the difference is what insight (alerts and the health score) adds, ' +
+      'which the insight suite’s CPU time, moving by more than its 5 % target between rounds, cannot resolve. ' +
       'Runs only when asked: `BENCH_ONLY=instructions npm run bench` (needs valgrind).',
   );
   for (const [part, p] of Object.entries(parts)) {
@@ -184,6 +200,14 @@ function renderInstructions(parts) {
       const span = r.range ? ` (${fmt(r.range[0] / 1000, 1)}–${fmt(r.range[1] / 1000, 1)})` : '';
       out.push(
         `| ${r.name} | ${k(r.value)}${span} | ${r.added === undefined ? '' : `+${k(r.added)}`} | ${r.ratio === undefined || r.name === 'upstream' ? '' : `${r.ratio.toFixed(2)}×`} | ${r.valid}/${r.runs} |`,
+      );
+    }
+    const insight = insightShare(rows);
+    if (insight) {
+      out.push(
+        '',
+        `Insight: healthspan as it starts by default counts ${fmt(insight.added / 1000, 1)} k instructions per request more than with \`HEALTHSPAN_INSIGHT=false\` ` +
+          `(+${fmt(insight.fraction * 100, 1)} %): the insight suite’s target, under +${fmt(TARGET_FRACTION * 100)} %, in instructions — **${insight.fraction < TARGET_FRACTION ? 'PASS' : 'SHORT'}**.`,
       );
     }
   }
