@@ -6,17 +6,16 @@ import { insightShare, summarizeInstructions, type InstructionsRun } from '../..
 const run = (round: number, contender: string, perRequest: number, valid = true): InstructionsRun => ({ round, contender, valid, perRequest });
 
 describe('instructions report', () => {
-  const runs = [
-    run(1, 'bare', 60_000),
-    run(2, 'bare', 62_000),
-    run(1, 'healthspan', 112_000),
-    run(2, 'healthspan', 114_000),
-    run(1, 'healthspan-insight-off', 106_000),
-    run(2, 'healthspan-insight-off', 108_000),
-    run(3, 'healthspan-insight-off', 1, false),
-    run(1, 'upstream', 230_000),
-    run(2, 'upstream', 232_000),
-  ];
+  // Per contender, its runs' instructions per request by round (null: an invalid run).
+  const counts: Record<string, (number | null)[]> = {
+    bare: [60_000, 62_000],
+    healthspan: [112_000, 114_000],
+    'healthspan-insight-off': [106_000, 108_000, null],
+    upstream: [230_000, 232_000],
+  };
+  const runs = Object.entries(counts).flatMap(([contender, values]) =>
+    values.map((v, i) => (v === null ? run(i + 1, contender, 1, false) : run(i + 1, contender, v))),
+  );
   const rows = summarizeInstructions(runs);
   const row = (name: string) => rows.find((r) => r.name === name)!;
 
