@@ -30,3 +30,15 @@ export function contenderRuns(runs, name) {
     counts: { runs: all.length, valid: ok.length, invalidReasons: [...new Set(all.filter((r) => !r.valid).map((r) => r.invalid))] },
   };
 }
+
+/** The valid runs of each round, by contender (the first valid one where a contender ran twice): `Map<round, { [contender]: run }>`. */
+export function validRunsByRound(runs) {
+  const rounds = new Map();
+  for (const r of runs) {
+    if (!r.valid) continue;
+    let round = rounds.get(r.round);
+    if (!round) rounds.set(r.round, (round = {}));
+    round[r.contender] ??= r;
+  }
+  return rounds;
+}

@@ -11,7 +11,7 @@ import { distFingerprint, readVersion } from '../lib/build.mjs';
 import { runPinnedChild } from '../lib/child.mjs';
 import { loadSourceModule } from '../lib/source-module.mjs';
 import { startHelper } from '../lib/helper-process.mjs';
-import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
+import { contenderRuns, fmt, median, range, validRunsByRound } from '../lib/stats.mjs';
 import { logStderrOnce } from '../lib/server.mjs';
 import { ENDPOINTS as ALL_ENDPOINTS, checkPostgres, measureServer, serverEnv } from './overhead.mjs';
 
@@ -337,12 +337,8 @@ export function summarizeHttp(runs) {
         spansPerReq: median(pick('spansPerReq')),
       };
     }
-    const perRound = [...new Set(mine.map((r) => r.round))]
-      .map((round) => {
-        const on = mine.find((r) => r.round === round && r.contender === 'on' && r.valid);
-        const off = mine.find((r) => r.round === round && r.contender === 'off' && r.valid);
-        return on && off ? on.cpuUsPerReq / off.cpuUsPerReq : undefined;
-      })
+    const perRound = [...validRunsByRound(mine).values()]
+      .map(({ on, off }) => (on && off ? on.cpuUsPerReq / off.cpuUsPerReq : undefined))
       .filter(Number.isFinite);
     const ratio = c.on.cpuUsPerReq / c.off.cpuUsPerReq;
     const status = !Number.isFinite(ratio) ? 'INVALID' : ratio - 1 < TARGET_FRACTION ? 'PASS' : 'SHORT';

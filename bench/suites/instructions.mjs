@@ -182,7 +182,7 @@ function renderInstructions(parts) {
       '`healthspan-insight-off` is the same start with `HEALTHSPAN_INSIGHT=false`: the difference is what insight (alerts and the health score) adds, ' +
       'which the insight suite’s CPU time, moving by more than its 5 % target between rounds, cannot resolve. ' +
       'Valgrind runs the server some 50 times slower, which overstates insight: its timer-driven work (the rules every 5 s, the event-loop monitor) is shared by fewer requests, ' +
-      'and latencies grow past the slow thresholds (100 ms per query, 1 s per request), so spans take the tagging and exemplar path that natively (pg50 p99 10 ms) they do not. ' +
+      'and latencies grow past the default slow thresholds (`HEALTHSPAN_SLOW_QUERY_MS`, `HEALTHSPAN_SLOW_REQUEST_MS`), so spans take the tagging and exemplar path that they do not take natively (see the p99 of the overhead suite). ' +
       'An insight figure here is an upper bound. ' +
       'Runs only when asked: `BENCH_ONLY=instructions npm run bench` (needs valgrind).',
   );

@@ -1,6 +1,6 @@
 // Turns the overhead suite's raw runs into medians, ratios, target verdicts and Markdown.
 // Pure functions: the report can be regenerated from the JSON at any time.
-import { contenderRuns, fmt, median, range } from '../lib/stats.mjs';
+import { contenderRuns, fmt, median, range, validRunsByRound } from '../lib/stats.mjs';
 
 const CONTENDERS = ['bare', 'healthspan', 'healthspan-cached', 'healthspan-before', 'upstream', 'upstream-all-detectors'];
 const COMPARED = CONTENDERS.filter((c) => c !== 'bare');
@@ -67,14 +67,8 @@ const PER_RUN = {
 export function byRound(runs, target) {
   const figure = PER_RUN[target.metric];
   if (!figure) return undefined;
-  const rounds = new Map();
-  for (const r of runs) {
-    if (!r.valid) continue;
-    if (!rounds.has(r.round)) rounds.set(r.round, {});
-    rounds.get(r.round)[r.contender] = r;
-  }
   const fractions = [];
-  for (const round of rounds.values()) {
+  for (const round of validRunsByRound(runs).values()) {
     if (!round.bare || !round.healthspan || !round.upstream) continue;
     const theirs = figure(round.upstream, round.bare);
     if (!(theirs > 0)) continue;

@@ -2,6 +2,7 @@
 // taken on its own, are within the target (bench/suites/overhead-report.mjs).
 import { describe, expect, it } from 'vitest';
 import { byRound, summarizeOverhead, TARGETS, type OverheadRun } from '../../bench/suites/overhead-report.mjs';
+import { validRunsByRound } from '../../bench/lib/stats.mjs';
 
 const run = (round: number, contender: string, cpuUsPerReq: number, valid = true): OverheadRun => ({
   round,
@@ -55,5 +56,14 @@ describe('overhead report, by round', () => {
     const { targets } = summarizeOverhead(runs, 'hello');
     expect(targets.startup?.byRound).toBeUndefined();
     expect(targets.startup?.status).toBe('PASS');
+  });
+});
+
+describe('validRunsByRound', () => {
+  it('keeps the first valid run of each contender in each round and leaves out invalid ones', () => {
+    const rounds = validRunsByRound([run(1, 'bare', 50, false), run(1, 'bare', 51), run(1, 'bare', 52), run(2, 'on', 9), run(3, 'off', 1, false)]);
+    expect([...rounds.keys()]).toEqual([1, 2]);
+    expect(rounds.get(1)?.bare?.cpuUsPerReq).toBe(51);
+    expect(rounds.get(2)?.on?.cpuUsPerReq).toBe(9);
   });
 });
